@@ -98,7 +98,26 @@ def build(output: Path) -> str:
             info.external_attr = 0o644 << 16
             bundle.writestr(info, data)
     os.replace(tmp, output)
+    _write_licence_notice(output.parent)
     return hashlib.sha256(output.read_bytes()).hexdigest()
+
+
+def _write_licence_notice(folder: Path) -> None:
+    """Ship the weights' Apache-2.0 licence, taken from the wheel they came from."""
+    from importlib import metadata
+
+    dist = metadata.distribution("mediapipe")
+    licence = next(f for f in dist.files if f.name.upper().startswith("LICENSE"))
+    text = Path(dist.locate_file(licence)).read_text()
+    notice = (
+        "The pose model weights in pose_landmarker_full.task (pose_detector.tflite and\n"
+        "pose_landmarks_detector.tflite) are Google's BlazePose GHUM 3D 'full' weights,\n"
+        f"taken unmodified from the mediapipe=={MEDIAPIPE_SOURCE_VERSION} wheel (Copyright The MediaPipe Authors)\n"
+        "and licensed under the Apache License 2.0 below. The only change is the added\n"
+        "TFLite input metadata (normalisation mean 0, std 255) described in\n"
+        "scripts/build_pose_model.py.\n\n"
+    )
+    (folder / "LICENSE-mediapipe.txt").write_text(notice + text)
 
 
 def main(argv: list[str] | None = None) -> int:
