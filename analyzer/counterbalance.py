@@ -1,0 +1,315 @@
+"""Counterbalance: the push side's rotational drive against the swing side's counter-rotation.
+
+Definitions (docs/METHOD.md, section 6, where the physics is argued). For step *k* with
+push leg on side σ (σ = +1 right, -1 left) and touchdown time t_k:
+
+    swing counter-rotation   S(t) = -σ · H_swing_leg(t)
+    push-side drive          P(t) =  σ · [ H_arms(t) + H_torso(t) + G_k(t) ]
+    ground drive             G_k(t) = H_whole(t) - H_whole(t_k)
+
+H is vertical-axis angular momentum about the whole-body centre of mass (positive
+counter-clockwise from above). Both S and P are positive when each side does what the
+sprint-system model asks of it: the swing leg travelling forward on its side, the arms and
+torso turning the push side forward, and the push foot's drive against the ground (G: the
+angular impulse the ground has given the body since touchdown, which is how the push
+leg's action turns the body: its own momentum about the centre of mass has the swing
+leg's sense, the caution in ``../shared/docs/sprint-system-model.md``).
+
+Per step: the peak times of P and S within the step, their lag (swing later = positive),
+a cross-correlation lag (robust to noise), the ratio of the peaks (swing / push), and
+flags where the swing side arrives late or falls short. Across steps: whether the swing
+side rises together with the push side.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analyzer.momentum import AngularMomentum
+from analyzer.steps import Step, StepAnalysis
+
+#: A swing peak later than this is a lag flag, unless the frame rate cannot resolve it (ms).
+DEFAULT_LAG_THRESHOLD_MS = 30.0
+#: The lag threshold is never below this many frame intervals of the distinct-image rate.
+LAG_THRESHOLD_MIN_FRAMES = 1.5
+#: A step whose swing/push peak ratio is below this fraction of the run's median is short.
+DEFAULT_RATIO_THRESHOLD = 0.75
+#: "Not keeping up": the swing/push ratio stays below this fraction of the early steps' ratio.
+KEEP_UP_FRACTION = 0.8
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Flag thresholds (all options of the CLI, documented in docs/METHOD.md section 6).
+
+    Attributes:
+        lag_ms: swing later than push by more than this is ``swing_lag``; raised to
+            :data:`LAG_THRESHOLD_MIN_FRAMES` frame intervals when the frame rate is coarse.
+        ratio: counterbalance ratio below ``ratio x`` the run's median ratio is
+            ``under_counterbalanced`` (relative, because the balanced ratio depends on the
+            athlete's build and speed).
+        keep_up_fraction: see :func:`rising_together`.
+    """
+
+    lag_ms: float = DEFAULT_LAG_THRESHOLD_MS
+    ratio: float = DEFAULT_RATIO_THRESHOLD
+    keep_up_fraction: float = KEEP_UP_FRACTION
+
+    def effective_lag_ms(self, sample_rate_hz: float) -> float:
+        return float(max(self.lag_ms, LAG_THRESHOLD_MIN_FRAMES * 1000.0 / sample_rate_hz))
+
+
+@dataclass(frozen=True)
+class StepBalance:
+    """Counterbalance of one step (the steps.csv columns beyond the timing ones)."""
+
+    step: Step
+    push_peak_s: float
+    swing_peak_s: float
+    lag_ms: float
+    lag_xcorr_ms: float
+    push_peak_kg_m2_s: float
+    swing_peak_kg_m2_s: float
+    counterbalance_ratio: float
+    ground_impulse_kg_m2_s: float
+    flag_kinds: tuple[str, ...] = ()
+    flag_reason: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flag_kinds)
+
+
+@dataclass(frozen=True)
+class RisingTogether:
+    """Does the swing side rise with the push side across the run's steps?
+
+    Attributes:
+        slope: least-squares slope of swing peak on push peak (1 = rising together).
+        correlation: Pearson correlation of the two peaks across steps.
+        stops_keeping_up_at_step: first step from which the swing/push ratio stays below
+            ``keep_up_fraction`` of the early steps' ratio while the push side keeps its
+            level, or None.
+        sentence: the finding in plain words.
+    """
+
+    slope: float | None
+    correlation: float | None
+    stops_keeping_up_at_step: int | None
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Counterbalance:
+    """Per-frame push/swing quantities and per-step balance.
+
+    Attributes:
+        time_s: (N,) sample times (s).
+        push_leg_kg_m2_s, swing_leg_kg_m2_s: (N,) momentum of the leg in each role (NaN outside steps).
+        push_drive_kg_m2_s, swing_counter_kg_m2_s: (N,) P(t) and S(t) (NaN outside steps).
+        steps: per-step balance.
+        rising: the across-steps trend.
+        lag_threshold_ms: the lag threshold in force at this frame rate.
+        thresholds: the thresholds used.
+    """
+
+    time_s: np.ndarray
+    push_leg_kg_m2_s: np.ndarray
+    swing_leg_kg_m2_s: np.ndarray
+    push_drive_kg_m2_s: np.ndarray
+    swing_counter_kg_m2_s: np.ndarray
+    steps: tuple[StepBalance, ...]
+    rising: RisingTogether
+    lag_threshold_ms: float
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def side_sign(leg: str) -> float:
+    """σ: +1 for the right leg, -1 for the left (docs/METHOD.md, section 2)."""
+    return {"right": 1.0, "left": -1.0}[leg]
+
+
+def _peak_time(time_s: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """Time and value of the maximum, refined by a parabola through its neighbours."""
+    finite = np.isfinite(values)
+    if finite.sum() < 3:
+        return float("nan"), float("nan")
+    i = int(np.nanargmax(values))
+    if 0 < i < values.size - 1 and np.isfinite(values[i - 1]) and np.isfinite(values[i + 1]):
+        y0, y1, y2 = values[i - 1], values[i], values[i + 1]
+        denom = y0 - 2 * y1 + y2
+        if denom < 0:
+            offset = 0.5 * (y0 - y2) / denom
+            dt = 0.5 * (time_s[i + 1] - time_s[i - 1])
+            return float(time_s[i] + offset * dt), float(y1 - 0.25 * (y0 - y2) * offset)
+    return float(time_s[i]), float(values[i])
+
+
+def xcorr_lag_s(push: np.ndarray, swing: np.ndarray, dt_s: float, max_lag_s: float) -> float:
+    """Lag (s) that best aligns *swing* with *push* (positive: swing later), sub-sample.
+
+    Normalised cross-correlation of the mean-removed signals over lags up to *max_lag_s*,
+    refined by a parabola through the best lag and its neighbours.
+    """
+    ok = np.isfinite(push) & np.isfinite(swing)
+    if ok.sum() < 5:
+        return float("nan")
+    p = np.where(ok, push - np.mean(push[ok]), 0.0)
+    s = np.where(ok, swing - np.mean(swing[ok]), 0.0)
+    max_lag = max(1, int(round(max_lag_s / dt_s)))
+    lags = np.arange(-max_lag, max_lag + 1)
+    n = p.size
+    scores = np.array([
+        np.dot(p[max(0, -k): n - max(0, k)], s[max(0, k): n - max(0, -k)]) for k in lags
+    ])
+    norm = np.sqrt(np.dot(p, p) * np.dot(s, s))
+    if norm == 0:
+        return float("nan")
+    scores = scores / norm
+    i = int(np.argmax(scores))
+    offset = 0.0
+    if 0 < i < lags.size - 1:
+        y0, y1, y2 = scores[i - 1], scores[i], scores[i + 1]
+        denom = y0 - 2 * y1 + y2
+        if denom < 0:
+            offset = 0.5 * (y0 - y2) / denom
+    return float((lags[i] + offset) * dt_s)
+
+
+def role_signals(momentum: AngularMomentum, steps: StepAnalysis) -> dict[str, np.ndarray]:
+    """Per-frame push-leg, swing-leg momenta and P(t), S(t) from the step roles."""
+    groups = momentum.groups_kg_m2_s
+    n = momentum.time_s.size
+    out = {k: np.full(n, np.nan) for k in ("push_leg", "swing_leg", "push_drive", "swing_counter")}
+    upper_body = groups["arms"] + groups["torso"]
+    whole = groups["whole_body"]
+    for step in steps.steps:
+        inside = steps.step_index == step.step
+        if not inside.any():
+            continue
+        sigma = side_sign(step.push_leg)
+        first = int(np.flatnonzero(inside)[0])
+        whole_at_touchdown = np.interp(step.touchdown_s, momentum.time_s, whole)
+        if not np.isfinite(whole_at_touchdown):
+            whole_at_touchdown = whole[first]
+        out["push_leg"][inside] = groups[f"{step.push_leg}_leg"][inside]
+        out["swing_leg"][inside] = groups[f"{step.swing_leg}_leg"][inside]
+        ground_drive = whole[inside] - whole_at_touchdown
+        out["push_drive"][inside] = sigma * (upper_body[inside] + ground_drive)
+        out["swing_counter"][inside] = -sigma * groups[f"{step.swing_leg}_leg"][inside]
+    return out
+
+
+def analyse_counterbalance(
+    momentum: AngularMomentum,
+    steps: StepAnalysis,
+    *,
+    sample_rate_hz: float,
+    thresholds: Thresholds = Thresholds(),
+) -> Counterbalance:
+    """Per-step counterbalance and flags.
+
+    Args:
+        momentum: group angular momenta.
+        steps: events and roles.
+        sample_rate_hz: distinct-image rate (sets the lowest resolvable lag).
+        thresholds: flag thresholds.
+    """
+    roles = role_signals(momentum, steps)
+    t = momentum.time_s
+    dt = float(np.median(np.diff(t))) if t.size > 1 else 1.0
+    lag_threshold = thresholds.effective_lag_ms(sample_rate_hz)
+    raw: list[dict] = []
+    for step in steps.steps:
+        inside = steps.step_index == step.step
+        tt = t[inside]
+        push, swing = roles["push_drive"][inside], roles["swing_counter"][inside]
+        push_t, push_peak = _peak_time(tt, push)
+        swing_t, swing_peak = _peak_time(tt, swing)
+        whole = momentum.groups_kg_m2_s["whole_body"]
+        impulse = side_sign(step.push_leg) * (
+            np.interp(step.toeoff_s, t, whole) - np.interp(step.touchdown_s, t, whole)
+        )
+        raw.append(dict(
+            step=step,
+            push_peak_s=push_t,
+            swing_peak_s=swing_t,
+            lag_ms=1000.0 * (swing_t - push_t),
+            lag_xcorr_ms=1000.0 * xcorr_lag_s(push, swing, dt, 0.4 * step.step_time_s),
+            push_peak_kg_m2_s=push_peak,
+            swing_peak_kg_m2_s=swing_peak,
+            counterbalance_ratio=swing_peak / push_peak if push_peak > 0 else float("nan"),
+            ground_impulse_kg_m2_s=float(impulse),
+        ))
+    ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
+    median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")
+    rising = rising_together(
+        [r["push_peak_kg_m2_s"] for r in raw], [r["swing_peak_kg_m2_s"] for r in raw],
+        [r["step"].step for r in raw], thresholds.keep_up_fraction,
+    )
+    balances = []
+    for r in raw:
+        kinds, reasons = [], []
+        if np.isfinite(r["lag_ms"]) and r["lag_ms"] > lag_threshold:
+            kinds.append("swing_lag")
+            reasons.append(f"the swing side peaked {r['lag_ms']:.0f} ms after the push side (limit {lag_threshold:.0f} ms)")
+        if np.isfinite(r["counterbalance_ratio"]) and r["counterbalance_ratio"] < thresholds.ratio * median_ratio:
+            kinds.append("under_counterbalanced")
+            reasons.append(
+                f"the swing side reached only {r['counterbalance_ratio'] / median_ratio:.0%} of this run's usual "
+                f"counterbalance (limit {thresholds.ratio:.0%})"
+            )
+        if rising.stops_keeping_up_at_step == r["step"].step:
+            kinds.append("not_keeping_up")
+            reasons.append("from here on the swing side stops rising with the push side")
+        reason = ""
+        if reasons:
+            joined = "; ".join(reasons)
+            reason = f"Step {r['step'].step} ({r['step'].push_leg} push): {joined}."
+        balances.append(StepBalance(**r, flag_kinds=tuple(kinds), flag_reason=reason))
+    return Counterbalance(
+        time_s=t,
+        push_leg_kg_m2_s=roles["push_leg"],
+        swing_leg_kg_m2_s=roles["swing_leg"],
+        push_drive_kg_m2_s=roles["push_drive"],
+        swing_counter_kg_m2_s=roles["swing_counter"],
+        steps=tuple(balances),
+        rising=rising,
+        lag_threshold_ms=lag_threshold,
+        thresholds=thresholds,
+    )
+
+
+def rising_together(
+    push_peaks: list[float], swing_peaks: list[float], step_numbers: list[int], keep_up_fraction: float = KEEP_UP_FRACTION
+) -> RisingTogether:
+    """Trend of the swing side's peak against the push side's across steps.
+
+    The swing side "stops keeping up" at the first step from which the swing/push ratio
+    stays (for that step and the next) below ``keep_up_fraction`` of the median ratio of
+    the first three steps. Needs at least four steps.
+    """
+    push = np.asarray(push_peaks, dtype=float)
+    swing = np.asarray(swing_peaks, dtype=float)
+    ok = np.isfinite(push) & np.isfinite(swing) & (push > 0)
+    if ok.sum() < 4:
+        return RisingTogether(None, None, None, "Too few steps to judge whether the swing side rises with the push side.")
+    p, s, numbers = push[ok], swing[ok], np.asarray(step_numbers)[ok]
+    slope = float(np.polyfit(p, s, 1)[0]) if np.ptp(p) > 0 else None
+    correlation = float(np.corrcoef(p, s)[0, 1]) if np.ptp(p) > 0 and np.ptp(s) > 0 else None
+    ratio = s / p
+    baseline = float(np.median(ratio[:3]))
+    below = ratio < keep_up_fraction * baseline
+    stop = None
+    for i in range(3, ratio.size):
+        if below[i] and (i + 1 == ratio.size or below[i + 1]):
+            stop = int(numbers[i])
+            break
+    if stop is not None:
+        sentence = f"The swing side kept up with the push side until step {stop}, then fell behind."
+    elif correlation is not None and correlation > 0.5:
+        sentence = "The swing side rose and fell together with the push side across the steps."
+    else:
+        sentence = "The swing side kept its share of the push side's rotation across the steps."
+    return RisingTogether(slope, correlation, stop, sentence)

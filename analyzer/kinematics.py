@@ -1,0 +1,436 @@
+"""Kinematics: landmarks in the runner frame (metres) and joint angles (degrees).
+
+Two entry points share everything downstream:
+
+* :func:`from_pose` turns a video's pose (image pixels, MediaPipe world landmarks,
+  visibility) into 3D points in the runner frame: forward and vertical from the image
+  (what a side camera measures well), scaled to metres, and the medio-lateral axis from
+  a depth model (docs/METHOD.md, section 4, "Depth").
+* :func:`from_points` takes points that are already in the runner frame (the synthetic
+  sprinter's exact landmarks), so every later stage can be fed the truth directly.
+
+Axes (docs/METHOD.md, section 1): x forward (direction of travel), y up, z to the
+runner's right. Angles follow docs/METHOD.md, section 3.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from analyzer import signals
+from analyzer.landmarks import INDEX, NUM_LANDMARKS, SIDES, side_index
+from analyzer.segments import HALF_WIDTH_FRACTION, de_leva
+
+DepthMethod = Literal["anthropometric", "measured"]
+
+#: Landmarks with visibility below this are treated as missing before conditioning.
+DEFAULT_MIN_VISIBILITY = 0.1
+#: The tilt correction is limited to this (radians); a larger apparent tilt is a view problem.
+MAX_TILT_RAD = np.deg2rad(15.0)
+
+_LEG_PARTS = ("hip", "knee", "ankle", "heel", "foot_index")
+_ARM_PARTS = ("shoulder", "elbow", "wrist", "pinky", "index", "thumb")
+
+
+@dataclass(frozen=True)
+class RunnerFrame:
+    """How image pixels map onto the runner frame.
+
+    Attributes:
+        direction: +1 when the runner faces/travels toward the image's right, -1 toward its left.
+        tilt_rad: angle of the ground line in the image (positive: ground rises to the right);
+            image coordinates are rotated by ``-tilt_rad`` to level them.
+        m_per_px: metres per pixel at the runner's distance.
+        scale_source: ``"height"`` (from the athlete's height) or ``"world_landmarks"``
+            (from the pose model's metric world landmarks).
+        height_m: the athlete's stature used (given, or estimated from the world landmarks).
+    """
+
+    direction: int
+    tilt_rad: float
+    m_per_px: float
+    scale_source: str
+    height_m: float
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Conditioned 3D landmarks in the runner frame and the joint angles.
+
+    Attributes:
+        time_s: (N,) frame times (s).
+        points_m: (N, 33, 3) landmarks in the runner frame (m), NaN where unknown.
+        valid: (N,) frames where the whole body is known.
+        sample_rate_hz: rate of independent samples (distinct images) (Hz).
+        cutoff_hz: low-pass cutoff applied to every landmark coordinate (Hz).
+        angles_deg: joint and segment angles (docs/METHOD.md section 3), each (N,).
+        depth_method: how z was obtained (``"anthropometric"`` or ``"measured"``).
+        frame: the image-to-runner mapping, or None when points were given in the runner frame.
+    """
+
+    time_s: np.ndarray
+    points_m: np.ndarray
+    valid: np.ndarray
+    sample_rate_hz: float
+    cutoff_hz: float
+    angles_deg: dict[str, np.ndarray]
+    depth_method: str
+    frame: RunnerFrame | None = None
+    height_m: float = field(default=float("nan"))
+
+    def point(self, name: str) -> np.ndarray:
+        """(N, 3) trajectory of one landmark by name."""
+        return self.points_m[:, INDEX[name]]
+
+
+# ---------------------------------------------------------------------------------------
+# Image geometry: direction of travel, ground tilt, scale
+# ---------------------------------------------------------------------------------------
+
+def _median_finite(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def estimate_direction(image_xy_px: np.ndarray) -> int:
+    """+1 if the runner faces the image's right, -1 if its left.
+
+    Uses where the body points, not where it goes, so that treadmill and panning-camera
+    clips (no travel across the image) work too: toes ahead of heels, and the nose ahead
+    of the ears. The hips' travel across the image breaks a tie.
+    """
+    votes = []
+    for side in SIDES:
+        votes.append(image_xy_px[:, side_index(side, "foot_index"), 0] - image_xy_px[:, side_index(side, "heel"), 0])
+        votes.append(image_xy_px[:, INDEX["nose"], 0] - image_xy_px[:, side_index(side, "ear"), 0])
+    facing = _median_finite(np.concatenate(votes))
+    if np.isfinite(facing) and abs(facing) > 1e-6:
+        return 1 if facing > 0 else -1
+    hip_x = np.nanmean(image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]], 0], axis=1)
+    finite = np.flatnonzero(np.isfinite(hip_x))
+    if finite.size >= 2 and hip_x[finite[-1]] != hip_x[finite[0]]:
+        return 1 if hip_x[finite[-1]] > hip_x[finite[0]] else -1
+    return 1
+
+
+def lowest_foot_point_px(image_xy_px: np.ndarray) -> np.ndarray:
+    """(N, 2) the lowest (largest image y) heel or toe point of either foot per frame."""
+    feet = [side_index(s, p) for s in SIDES for p in ("heel", "foot_index")]
+    pts = image_xy_px[:, feet]  # (N, 4, 2)
+    y = np.where(np.isfinite(pts[..., 1]), pts[..., 1], -np.inf)
+    pick = np.argmax(y, axis=1)
+    out = pts[np.arange(pts.shape[0]), pick]
+    out[~np.isfinite(y.max(axis=1))] = np.nan
+    return out
+
+
+def estimate_tilt_rad(image_xy_px: np.ndarray, image_width_px: float, camera_moving: bool) -> float:
+    """Angle of the ground line in the image, from where the feet touch it.
+
+    The lowest foot point of each frame traces the ground during contacts; the local
+    maxima of its image y (the contacts) are fitted with a Theil-Sen line. Only a static
+    camera with the runner crossing at least a quarter of the frame gives a usable line;
+    otherwise the image horizontal is assumed (tilt 0).
+    """
+    if camera_moving:
+        return 0.0
+    low = lowest_foot_point_px(image_xy_px)
+    ok = np.isfinite(low).all(axis=1)
+    if ok.sum() < 10:
+        return 0.0
+    x, y = low[ok, 0], low[ok, 1]
+    # Contacts: samples within the lowest band of a sliding neighbourhood.
+    order = np.argsort(x)
+    x, y = x[order], y[order]
+    bins = np.linspace(x.min(), x.max(), 13)
+    which = np.clip(np.digitize(x, bins) - 1, 0, len(bins) - 2)
+    keep_x, keep_y = [], []
+    for b in np.unique(which):
+        members = which == b
+        if members.sum() >= 2:
+            cut = np.quantile(y[members], 0.8)
+            keep_x.append(x[members][y[members] >= cut])
+            keep_y.append(y[members][y[members] >= cut])
+    if not keep_x:
+        return 0.0
+    gx, gy = np.concatenate(keep_x), np.concatenate(keep_y)
+    if np.ptp(gx) < 0.25 * image_width_px:
+        return 0.0
+    slope = stats.theilslopes(gy, gx).slope
+    # Image y points down: a ground line whose y decreases to the right rises to the right.
+    tilt = float(np.arctan(-slope))
+    return float(np.clip(tilt, -MAX_TILT_RAD, MAX_TILT_RAD))
+
+
+#: Thigh + shank length as a fraction of stature (de Leva 1996 reference lengths).
+def _leg_length_fraction(sex: str) -> float:
+    p = de_leva(sex)  # type: ignore[arg-type]
+    return p["thigh"].length_fraction + p["shank"].length_fraction
+
+
+def _leg_lengths(points: np.ndarray) -> np.ndarray:
+    """(N, 2) thigh + shank length per side, in the units of *points*."""
+    out = []
+    for side in SIDES:
+        hip, knee, ankle = (points[:, side_index(side, p)] for p in ("hip", "knee", "ankle"))
+        out.append(np.linalg.norm(knee - hip, axis=-1) + np.linalg.norm(ankle - knee, axis=-1))
+    return np.stack(out, axis=1)
+
+
+def estimate_scale(
+    image_xy_px: np.ndarray,
+    world_xyz_m: np.ndarray,
+    *,
+    height_m: float | None,
+    sex: str,
+) -> tuple[float, str, float]:
+    """Metres per pixel, its source, and the stature used.
+
+    With the athlete's height: the legs (hip-knee-ankle) are the body's longest rigid
+    chain and lie in the image plane of a side view; their image length (the 90th
+    percentile over frames of the longer side, since foreshortening only shortens)
+    equals de Leva's thigh + shank fraction of stature. Without it: the same chain in
+    MediaPipe's metric world landmarks gives metres per pixel directly, and the stature
+    is estimated from it.
+
+    Raises:
+        ValueError: when the legs are never seen.
+    """
+    legs_px = _leg_lengths(image_xy_px)
+    legs_px_ref = np.nanpercentile(np.nanmax(legs_px, axis=1), 90) if np.isfinite(legs_px).any() else np.nan
+    if not np.isfinite(legs_px_ref) or legs_px_ref <= 0:
+        raise ValueError("the runner's legs are never fully visible, so no scale can be set")
+    fraction = _leg_length_fraction(sex)
+    if height_m is not None:
+        return float(fraction * height_m / legs_px_ref), "height", float(height_m)
+    legs_world = _leg_lengths(world_xyz_m)
+    legs_world_ref = np.nanpercentile(np.nanmax(legs_world, axis=1), 90)
+    estimated_height = float(legs_world_ref / fraction)
+    return float(legs_world_ref / legs_px_ref), "world_landmarks", estimated_height
+
+
+# ---------------------------------------------------------------------------------------
+# Depth (medio-lateral axis)
+# ---------------------------------------------------------------------------------------
+
+def _lateral_sign() -> np.ndarray:
+    """(33,) -1 for the runner's left landmarks, +1 for right, 0 for midline ones."""
+    sign = np.zeros(NUM_LANDMARKS)
+    for i, name in enumerate(INDEX):
+        if name.startswith("left") or name == "mouth_left":
+            sign[i] = -1.0
+        elif name.startswith("right") or name == "mouth_right":
+            sign[i] = 1.0
+    return sign
+
+
+def anthropometric_half_widths_m(height_m: float) -> np.ndarray:
+    """(33,) distance of each landmark from the body's midline in the depth model (m).
+
+    Legs (hip to toe) lie in the sagittal plane through the hip joint centre, arms in the
+    plane through the shoulder joint centre; face landmarks sit at half of the head's
+    width (their mass is counted in the head's centre, on the midline).
+    """
+    width = np.zeros(NUM_LANDMARKS)
+    for side in SIDES:
+        for part in _LEG_PARTS:
+            width[side_index(side, part)] = HALF_WIDTH_FRACTION["hip"] * height_m
+        for part in _ARM_PARTS:
+            width[side_index(side, part)] = HALF_WIDTH_FRACTION["shoulder"] * height_m
+        for part in ("eye_inner", "eye", "eye_outer", "ear"):
+            width[side_index(side, part)] = 0.04 * height_m
+    width[INDEX["mouth_left"]] = width[INDEX["mouth_right"]] = 0.015 * height_m
+    return width
+
+
+def lateral_positions_m(
+    world_xyz_m: np.ndarray, direction: int, height_m: float, method: DepthMethod
+) -> np.ndarray:
+    """(N, 33) z (to the runner's right) of every landmark, by the chosen depth model.
+
+    ``"measured"`` takes the pose model's own depth: MediaPipe's world z grows away from
+    the camera, and a runner travelling toward the image's right shows the camera their
+    right side, so ``z_right = -direction * z_world``.
+    ``"anthropometric"`` places each landmark at its side's anthropometric half-width
+    (docs/METHOD.md, section 4, where the choice is justified with measurements).
+    """
+    if method == "measured":
+        return -direction * world_xyz_m[..., 2]
+    if method == "anthropometric":
+        z = _lateral_sign() * anthropometric_half_widths_m(height_m)
+        return np.broadcast_to(z, world_xyz_m.shape[:2]).copy()
+    raise ValueError(f"unknown depth method {method!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Pose -> runner frame
+# ---------------------------------------------------------------------------------------
+
+def image_to_runner_plane(image_xy_px: np.ndarray, frame: RunnerFrame) -> np.ndarray:
+    """(N, 33, 2) forward and up positions (m) from upright image pixels."""
+    c, s = np.cos(-frame.tilt_rad), np.sin(-frame.tilt_rad)
+    x = image_xy_px[..., 0]
+    y_up = -image_xy_px[..., 1]
+    x_level = c * x - s * y_up
+    y_level = s * x + c * y_up
+    return np.stack([frame.direction * x_level, y_level], axis=-1) * frame.m_per_px
+
+
+def from_pose(
+    image_xy_px: np.ndarray,
+    world_xyz_m: np.ndarray,
+    visibility: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    image_width_px: float,
+    is_repeat: np.ndarray | None = None,
+    height_m: float | None = None,
+    sex: str = "male",
+    camera_moving: bool = False,
+    depth: DepthMethod = "anthropometric",
+    min_visibility: float = DEFAULT_MIN_VISIBILITY,
+    cutoff_hz: float | None = None,
+) -> Kinematics:
+    """Runner-frame kinematics from a video's pose.
+
+    Args:
+        image_xy_px: (N, 33, 2) upright image pixels (NaN where not detected).
+        world_xyz_m: (N, 33, 3) MediaPipe world landmarks (m).
+        visibility: (N, 33) MediaPipe visibility in [0, 1].
+        time_s: (N,) frame times (s).
+        image_width_px: frame width (for the ground-line fit).
+        is_repeat: (N,) frames that repeat the previous image; their samples are dropped
+            and re-created by interpolation between distinct images.
+        height_m: the athlete's stature if known (sets the scale); else estimated.
+        sex: de Leva table used for the leg-length fraction.
+        camera_moving: a panning camera (no ground-line fit).
+        depth: depth model for the medio-lateral axis.
+        min_visibility: landmarks below this visibility are treated as missing.
+        cutoff_hz: low-pass cutoff; default from the distinct-image rate.
+    """
+    time_s = np.asarray(time_s, dtype=float)
+    image_xy = np.array(image_xy_px, dtype=float)
+    world = np.array(world_xyz_m, dtype=float)
+    hidden = ~(np.asarray(visibility) >= min_visibility)
+    if is_repeat is not None:
+        hidden |= np.asarray(is_repeat, dtype=bool)[:, None]
+    image_xy[hidden] = np.nan
+    world[hidden] = np.nan
+
+    direction = estimate_direction(image_xy)
+    tilt = estimate_tilt_rad(image_xy, image_width_px, camera_moving)
+    m_per_px, source, used_height = estimate_scale(image_xy, world, height_m=height_m, sex=sex)
+    frame = RunnerFrame(direction, tilt, m_per_px, source, used_height)
+
+    plane = image_to_runner_plane(image_xy, frame)
+    z = lateral_positions_m(world, direction, used_height, depth)
+    z[~np.isfinite(plane[..., 0])] = np.nan
+    points = np.concatenate([plane, z[..., None]], axis=-1)
+    sample_rate = distinct_sample_rate_hz(time_s, is_repeat)
+    return from_points(points, time_s, sample_rate_hz=sample_rate, cutoff_hz=cutoff_hz,
+                       depth_method=depth, frame=frame, height_m=used_height)
+
+
+def distinct_sample_rate_hz(time_s: np.ndarray, is_repeat: np.ndarray | None = None) -> float:
+    """Rate of distinct images (Hz): frames per second, less repeated images."""
+    time_s = np.asarray(time_s, dtype=float)
+    if time_s.size < 2:
+        return float("nan")
+    duration = time_s[-1] - time_s[0]
+    distinct = time_s.size if is_repeat is None else int(np.count_nonzero(~np.asarray(is_repeat, dtype=bool)))
+    return float((distinct - 1) / duration) if duration > 0 else float("nan")
+
+
+def from_points(
+    points_m: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    sample_rate_hz: float | None = None,
+    cutoff_hz: float | None = None,
+    condition: bool = True,
+    depth_method: str = "measured",
+    frame: RunnerFrame | None = None,
+    height_m: float = float("nan"),
+) -> Kinematics:
+    """Kinematics from landmarks already in the runner frame.
+
+    Args:
+        points_m: (N, 33, 3) landmarks in the runner frame (m), NaN where missing.
+        time_s: (N,) sample times (s).
+        sample_rate_hz: rate of independent samples; default from *time_s*.
+        cutoff_hz: low-pass cutoff (Hz); default :func:`analyzer.signals.default_cutoff_hz`.
+        condition: apply outlier rejection, gap filling and the low-pass (False for exact input).
+    """
+    time_s = np.asarray(time_s, dtype=float)
+    if sample_rate_hz is None or not np.isfinite(sample_rate_hz):
+        sample_rate_hz = distinct_sample_rate_hz(time_s)
+    cutoff = signals.default_cutoff_hz(sample_rate_hz) if cutoff_hz is None else float(cutoff_hz)
+    points = np.asarray(points_m, dtype=float)
+    if condition:
+        max_gap = max(signals.DEFAULT_MAX_GAP_S, 2.5 / sample_rate_hz)
+        points = signals.condition(points, time_s, sample_rate_hz=sample_rate_hz, cutoff_hz=cutoff,
+                                   max_gap_s=max_gap).values
+    valid = np.isfinite(points[:, _BODY_LANDMARKS]).all(axis=(1, 2))
+    return Kinematics(time_s, points, valid, float(sample_rate_hz), cutoff, joint_angles_deg(points),
+                      depth_method, frame, float(height_m))
+
+
+_BODY_LANDMARKS = [INDEX[f"{s}_{p}"] for s in SIDES for p in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")]
+
+
+# ---------------------------------------------------------------------------------------
+# Angles (docs/METHOD.md section 3)
+# ---------------------------------------------------------------------------------------
+
+def sagittal_angle_deg(vector: np.ndarray) -> np.ndarray:
+    """θ(v) = atan2(v_x, -v_y) in degrees: angle from straight down, positive forward."""
+    return np.degrees(np.arctan2(vector[..., 0], -vector[..., 1]))
+
+
+def wrap_deg(angle: np.ndarray) -> np.ndarray:
+    """Wrap degrees to (-180, 180]."""
+    return 180.0 - np.mod(180.0 - angle, 360.0)
+
+
+def yaw_deg(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Rotation of the left-to-right line about the vertical: atan2((R-L)_x, (R-L)_z), degrees.
+
+    Positive when the right point is ahead: counter-clockwise from above, the sign of H.
+    """
+    d = right - left
+    return np.degrees(np.arctan2(d[..., 0], d[..., 2]))
+
+
+def joint_angles_deg(points_m: np.ndarray) -> dict[str, np.ndarray]:
+    """Every joint and segment angle of docs/METHOD.md section 3, keyed by output column."""
+    p = lambda name: points_m[:, INDEX[name]]  # noqa: E731
+    mid_shoulder = 0.5 * (p("left_shoulder") + p("right_shoulder"))
+    mid_hip = 0.5 * (p("left_hip") + p("right_hip"))
+    trunk_down = sagittal_angle_deg(mid_hip - mid_shoulder)
+    angles: dict[str, np.ndarray] = {}
+    thigh = {}
+    for side in SIDES:
+        s = lambda part: p(f"{side}_{part}")  # noqa: E731
+        thigh[side] = sagittal_angle_deg(s("knee") - s("hip"))
+        shank = sagittal_angle_deg(s("ankle") - s("knee"))
+        foot = sagittal_angle_deg(s("foot_index") - s("heel"))
+        upper_arm = sagittal_angle_deg(s("elbow") - s("shoulder"))
+        forearm = sagittal_angle_deg(s("wrist") - s("elbow"))
+        angles[f"hip_flexion_{side}_deg"] = wrap_deg(thigh[side] - trunk_down)
+        angles[f"knee_flexion_{side}_deg"] = wrap_deg(thigh[side] - shank)
+        angles[f"ankle_dorsiflexion_{side}_deg"] = wrap_deg(foot - shank - 90.0)
+        angles[f"shoulder_flexion_{side}_deg"] = wrap_deg(upper_arm - trunk_down)
+        angles[f"elbow_flexion_{side}_deg"] = wrap_deg(forearm - upper_arm)
+        angles[f"thigh_angle_{side}_deg"] = wrap_deg(thigh[side])
+    trunk_up = mid_shoulder - mid_hip
+    angles["trunk_lean_deg"] = np.degrees(np.arctan2(trunk_up[:, 0], trunk_up[:, 1]))
+    angles["inter_thigh_angle_deg"] = np.abs(wrap_deg(thigh["left"] - thigh["right"]))
+    angles["pelvis_rotation_deg"] = yaw_deg(p("left_hip"), p("right_hip"))
+    angles["thorax_rotation_deg"] = yaw_deg(p("left_shoulder"), p("right_shoulder"))
+    return angles
+
+
+ANGLE_COLUMNS: tuple[str, ...] = tuple(joint_angles_deg(np.zeros((1, NUM_LANDMARKS, 3))).keys())

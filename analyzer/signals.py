@@ -1,0 +1,242 @@
+"""Signal conditioning for landmark trajectories: outliers, gaps, zero-phase low-pass.
+
+Every function here is a plain function over numpy arrays whose first axis is time
+(shape ``(N, ...)``); any trailing shape is filtered column by column. NaN marks a
+missing sample (no detection, low visibility, rejected outlier, repeated image).
+
+The order used by :func:`condition` follows Sports2D / Pose2Sim practice
+(``../shared/docs/references.md``): reject outliers with a Hampel filter, fill short
+gaps, then low-pass with a 4th-order zero-phase Butterworth. One cutoff is used for
+every signal that enters an angular-momentum sum (docs/METHOD.md, section 4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import signal as sp_signal
+
+#: Default low-pass cutoff at high frame rates (Hz). Pose2Sim advises 6-15 Hz for running;
+#: sprint limb motion carries the stride frequency (~2.2 Hz) and its first harmonics.
+DEFAULT_CUTOFF_HZ = 12.0
+#: The cutoff never exceeds this fraction of the sampling rate (0.5 is Nyquist).
+MAX_CUTOFF_FRACTION_OF_FS = 0.3
+#: Gaps longer than this stay missing (seconds).
+DEFAULT_MAX_GAP_S = 0.1
+
+
+def default_cutoff_hz(sample_rate_hz: float) -> float:
+    """The low-pass cutoff (Hz) used at *sample_rate_hz*: ``min(12 Hz, 0.3 fs)``.
+
+    At 60 fps and above this is 12 Hz; at 30 fps, 9 Hz; at 25 fps, 7.5 Hz. Where the
+    video carries repeated images, pass the *distinct-image* rate.
+    """
+    if not np.isfinite(sample_rate_hz) or sample_rate_hz <= 0:
+        raise ValueError(f"sample rate must be positive, got {sample_rate_hz}")
+    return float(min(DEFAULT_CUTOFF_HZ, MAX_CUTOFF_FRACTION_OF_FS * sample_rate_hz))
+
+
+def _as_2d(values: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+    arr = np.asarray(values, dtype=float)
+    columns = int(np.prod(arr.shape[1:], dtype=int))
+    return arr.reshape(arr.shape[0], columns), arr.shape
+
+
+def hampel(values: np.ndarray, window: int = 7, n_sigmas: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Hampel outlier filter along axis 0.
+
+    A sample is an outlier when it differs from the median of the centred window of
+    ``window`` samples by more than ``n_sigmas`` scaled median absolute deviations
+    (MAD x 1.4826). Outliers become NaN (to be filled by :func:`fill_gaps`), unlike the
+    textbook filter which replaces them by the median: a replaced value would hide that
+    the sample was never measured.
+
+    Args:
+        values: (N, ...) samples; NaN is ignored in the window statistics.
+        window: odd window length in samples (>= 3).
+        n_sigmas: threshold in robust standard deviations.
+
+    Returns:
+        (cleaned, outliers): cleaned copy with outliers set to NaN, and the boolean mask.
+    """
+    if window < 3 or window % 2 == 0:
+        raise ValueError("window must be an odd integer >= 3")
+    flat, shape = _as_2d(values)
+    n = flat.shape[0]
+    outliers = np.zeros_like(flat, dtype=bool)
+    if n >= window:
+        half = window // 2
+        padded = np.pad(flat, ((half, half), (0, 0)), mode="edge")
+        windows = sliding_window_view(padded, window, axis=0)  # (N, C, window)
+        with np.errstate(all="ignore"), _quiet_nan_warnings():
+            median = np.nanmedian(windows, axis=-1)
+            mad = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
+        deviation = np.abs(flat - median)
+        # A MAD of zero (flat window) must not flag tiny numerical differences.
+        floor = 1e-9 * (1.0 + np.abs(median))
+        outliers = np.isfinite(deviation) & (deviation > n_sigmas * np.maximum(mad, floor))
+    cleaned = flat.copy()
+    cleaned[outliers] = np.nan
+    return cleaned.reshape(shape), outliers.reshape(shape)
+
+
+class _quiet_nan_warnings:
+    """Silence numpy's 'All-NaN slice' warnings inside a block (the result is NaN, as wanted)."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)
+
+
+def fill_gaps(values: np.ndarray, time_s: np.ndarray, max_gap_s: float = DEFAULT_MAX_GAP_S) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly interpolate interior runs of NaN no longer than *max_gap_s*.
+
+    Leading and trailing NaN (before the first or after the last valid sample) are never
+    extrapolated, and longer gaps stay NaN.
+
+    Args:
+        values: (N, ...) samples.
+        time_s: (N,) strictly increasing sample times in seconds.
+        max_gap_s: the longest gap (time between the valid samples either side) to bridge.
+
+    Returns:
+        (filled, was_filled): the filled copy and the mask of samples that were filled.
+    """
+    flat, shape = _as_2d(values)
+    time_s = np.asarray(time_s, dtype=float)
+    if time_s.shape[0] != flat.shape[0]:
+        raise ValueError("time_s and values differ in length")
+    filled = flat.copy()
+    was_filled = np.zeros_like(flat, dtype=bool)
+    for col in range(flat.shape[1]):
+        column = flat[:, col]
+        valid = np.isfinite(column)
+        if valid.sum() < 2 or valid.all():
+            continue
+        idx_valid = np.flatnonzero(valid)
+        # For each missing sample: the valid neighbours before and after it.
+        missing = np.flatnonzero(~valid)
+        after_pos = np.searchsorted(idx_valid, missing)
+        interior = (after_pos > 0) & (after_pos < idx_valid.size)
+        missing, after_pos = missing[interior], after_pos[interior]
+        before = idx_valid[after_pos - 1]
+        after = idx_valid[after_pos]
+        short = (time_s[after] - time_s[before]) <= max_gap_s + 1e-9
+        missing, before, after = missing[short], before[short], after[short]
+        if missing.size == 0:
+            continue
+        weight = (time_s[missing] - time_s[before]) / (time_s[after] - time_s[before])
+        filled[missing, col] = (1 - weight) * column[before] + weight * column[after]
+        was_filled[missing, col] = True
+    return filled.reshape(shape), was_filled.reshape(shape)
+
+
+def lowpass(values: np.ndarray, sample_rate_hz: float, cutoff_hz: float, order: int = 4) -> np.ndarray:
+    """Zero-phase Butterworth low-pass along axis 0, run by run over finite samples.
+
+    ``scipy.signal.sosfiltfilt`` applies the filter forward and backward, so the
+    effective order is ``2 * order`` and the phase lag is zero (event times do not
+    shift). NaN samples split the signal into runs that are filtered separately; runs
+    too short for the filter's padding are smoothed with a shorter pad, and runs of
+    fewer than 4 samples are left as they are.
+
+    Args:
+        values: (N, ...) samples.
+        sample_rate_hz: sampling rate (Hz).
+        cutoff_hz: -3 dB cutoff of the single pass (Hz), below the Nyquist frequency.
+        order: Butterworth order of the single pass.
+    """
+    nyquist = 0.5 * sample_rate_hz
+    if not 0 < cutoff_hz < nyquist:
+        raise ValueError(f"cutoff {cutoff_hz} Hz must lie between 0 and Nyquist ({nyquist} Hz)")
+    sos = sp_signal.butter(order, cutoff_hz / nyquist, output="sos")
+    flat, shape = _as_2d(values)
+    out = flat.copy()
+    finite = np.isfinite(flat)
+    default_pad = 3 * (2 * len(sos) + 1)
+    if finite.all():
+        if flat.shape[0] > default_pad:
+            return sp_signal.sosfiltfilt(sos, flat, axis=0).reshape(shape)
+    for col in range(flat.shape[1]):
+        for start, stop in _finite_runs(finite[:, col]):
+            length = stop - start
+            if length < 4:
+                continue
+            pad = min(default_pad, length - 1)
+            out[start:stop, col] = sp_signal.sosfiltfilt(sos, flat[start:stop, col], padlen=pad)
+    return out.reshape(shape)
+
+
+def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) index pairs of the runs of True in a 1-D boolean mask."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+@dataclass(frozen=True)
+class Conditioned:
+    """Result of :func:`condition`.
+
+    Attributes:
+        values: (N, ...) conditioned samples (NaN where still missing).
+        time_s: (N,) sample times (s).
+        cutoff_hz: low-pass cutoff used (Hz).
+        outliers: mask of samples the Hampel filter rejected.
+        filled: mask of samples bridged by interpolation (including repeated images).
+    """
+
+    values: np.ndarray
+    time_s: np.ndarray
+    cutoff_hz: float
+    outliers: np.ndarray
+    filled: np.ndarray
+
+
+def condition(
+    values: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    sample_rate_hz: float,
+    cutoff_hz: float | None = None,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    hampel_window_s: float = 0.1,
+    hampel_sigmas: float = 3.0,
+) -> Conditioned:
+    """Hampel outlier rejection, gap filling and zero-phase low-pass, in that order.
+
+    Args:
+        values: (N, ...) raw samples with NaN where missing.
+        time_s: (N,) sample times (s), strictly increasing.
+        sample_rate_hz: the rate of *independent* samples (the distinct-image rate).
+        cutoff_hz: low-pass cutoff; default :func:`default_cutoff_hz`.
+        max_gap_s: longest gap to interpolate over (s).
+        hampel_window_s: Hampel window length (s), at least 3 samples.
+        hampel_sigmas: Hampel threshold.
+    """
+    cutoff = default_cutoff_hz(sample_rate_hz) if cutoff_hz is None else float(cutoff_hz)
+    frame_rate = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else sample_rate_hz
+    window = max(3, int(round(hampel_window_s * frame_rate)) | 1)
+    cleaned, outliers = hampel(values, window=window, n_sigmas=hampel_sigmas)
+    filled_values, filled = fill_gaps(cleaned, time_s, max_gap_s=max_gap_s)
+    smoothed = lowpass(filled_values, frame_rate, min(cutoff, 0.45 * frame_rate))
+    return Conditioned(smoothed, np.asarray(time_s, dtype=float), cutoff, outliers, filled)
+
+
+def derivative(values: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """Time derivative along axis 0 by second-order central differences (units per second).
+
+    Uses the actual sample times, so uneven (variable frame rate) sampling is handled.
+    NaN propagates to the neighbouring samples.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.shape[0] < 2:
+        return np.full_like(values, np.nan)
+    return np.gradient(values, np.asarray(time_s, dtype=float), axis=0)

@@ -1,0 +1,281 @@
+"""Gait events and steps: touchdown and toe-off of each foot, push and swing roles.
+
+A foot is in contact while its lowest point (heel or toe tip) stays on the ground. The
+ground level is the lower envelope of the feet's heights over time (so a slowly moving
+or slightly tilted camera is followed). Events are found in two passes:
+
+1. coarse contacts: the foot lower than ``coarse_threshold`` above the ground for at
+   least ``min_contact_s``;
+2. refinement: within each coarse contact, the contact plateau (median height of its
+   central part) is found, and touchdown and toe-off are the crossings of
+   ``plateau + refine_margin``, linearly interpolated between samples (sub-frame).
+
+A step runs from one foot's touchdown to the other foot's next touchdown; during it the
+first foot's leg is the push leg and the other the swing leg (docs/METHOD.md, section 5).
+Contacts cut by the start or end of the clip are not steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer.landmarks import SIDES, side_index
+
+#: Default coarse contact threshold above the ground, as a fraction of stature.
+COARSE_THRESHOLD_FRACTION = 0.045
+#: Default refinement margin above the contact plateau, as a fraction of stature.
+REFINE_MARGIN_FRACTION = 0.012
+#: Contacts shorter than this are noise (s).
+MIN_CONTACT_S = 0.04
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One foot's ground contact.
+
+    Attributes:
+        foot: ``"left"`` or ``"right"``.
+        touchdown_s, toeoff_s: event times (s), sub-frame interpolated; NaN when the
+            contact is cut by the clip's start or end.
+    """
+
+    foot: str
+    touchdown_s: float
+    toeoff_s: float
+
+    @property
+    def complete(self) -> bool:
+        return bool(np.isfinite(self.touchdown_s) and np.isfinite(self.toeoff_s))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: touchdown of the push foot to touchdown of the other foot.
+
+    Times are seconds from the start of the video; frames are 0-based indices in
+    decoding order (the frame nearest the event).
+    """
+
+    step: int
+    push_leg: str
+    touchdown_s: float
+    toeoff_s: float
+    next_touchdown_s: float
+    touchdown_frame: int
+    toeoff_frame: int
+    next_touchdown_frame: int
+
+    @property
+    def swing_leg(self) -> str:
+        return "left" if self.push_leg == "right" else "right"
+
+    @property
+    def contact_s(self) -> float:
+        return self.toeoff_s - self.touchdown_s
+
+    @property
+    def flight_s(self) -> float:
+        """Time with neither foot on the ground; 0 when the next touchdown comes before toe-off."""
+        return max(0.0, self.next_touchdown_s - self.toeoff_s)
+
+    @property
+    def step_time_s(self) -> float:
+        return self.next_touchdown_s - self.touchdown_s
+
+    @property
+    def step_frequency_hz(self) -> float:
+        return 1.0 / self.step_time_s
+
+
+@dataclass(frozen=True)
+class StepAnalysis:
+    """Events and steps of one clip.
+
+    Attributes:
+        time_s: (N,) frame times (s).
+        foot_height_m: (N, 2) lowest point of the left and right foot above the ground (m).
+        in_contact: (N, 2) whether each foot (left, right) is on the ground.
+        contacts: every contact found, in time order.
+        steps: complete steps in time order.
+        push_leg: (N,) ``"left"``/``"right"`` during a step, ``""`` outside steps.
+        step_index: (N,) the step each frame belongs to, -1 outside steps.
+        unpaired_contacts: times two successive contacts were by the same foot (a missed
+            contact or a left/right confusion); no step is formed across them.
+    """
+
+    time_s: np.ndarray
+    foot_height_m: np.ndarray
+    in_contact: np.ndarray
+    contacts: tuple[Contact, ...]
+    steps: tuple[Step, ...]
+    push_leg: np.ndarray
+    step_index: np.ndarray
+    unpaired_contacts: int
+
+
+def foot_heights_m(points_m: np.ndarray, time_s: np.ndarray, window_s: float = 1.0) -> np.ndarray:
+    """(N, 2) height of each foot's lowest point (heel or toe tip) above the ground (m).
+
+    The ground level is the 5th percentile of both feet's lowest points within each
+    window of *window_s*, interpolated over time.
+    """
+    lowest = np.stack(
+        [np.fmin(points_m[:, side_index(s, "heel"), 1], points_m[:, side_index(s, "foot_index"), 1]) for s in SIDES],
+        axis=1,
+    )
+    both = np.nanmin(np.where(np.isfinite(lowest), lowest, np.inf), axis=1)
+    both[~np.isfinite(both)] = np.nan
+    ground = _running_low_envelope(both, time_s, window_s)
+    return lowest - ground[:, None]
+
+
+def _running_low_envelope(values: np.ndarray, time_s: np.ndarray, window_s: float) -> np.ndarray:
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.full_like(values, np.nan)
+    t0, t1 = time_s[0], time_s[-1]
+    edges = np.arange(t0, t1 + window_s, window_s)
+    centres, levels = [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        members = finite & (time_s >= a) & (time_s < b)
+        if members.sum() >= 3:
+            centres.append(time_s[members].mean())
+            levels.append(np.percentile(values[members], 5))
+    if not levels:
+        return np.full_like(values, np.nanpercentile(values, 5))
+    return np.interp(time_s, centres, levels)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def _crossing_time(time_s: np.ndarray, height: np.ndarray, i_above: int, i_below: int, level: float) -> float:
+    """Time at which the height crosses *level* between two neighbouring samples."""
+    h0, h1 = height[i_above], height[i_below]
+    if not (np.isfinite(h0) and np.isfinite(h1)) or h0 == h1:
+        return float(time_s[i_below])
+    w = np.clip((h0 - level) / (h0 - h1), 0.0, 1.0)
+    return float(time_s[i_above] + w * (time_s[i_below] - time_s[i_above]))
+
+
+def detect_contacts(
+    foot_height_m: np.ndarray,
+    time_s: np.ndarray,
+    foot: str,
+    *,
+    coarse_threshold_m: float,
+    refine_margin_m: float,
+    min_contact_s: float = MIN_CONTACT_S,
+) -> list[Contact]:
+    """Contacts of one foot from its height above the ground.
+
+    Args:
+        foot_height_m: (N,) height of the foot's lowest point (m), NaN where unknown.
+        time_s: (N,) sample times (s).
+        foot: which foot the heights belong to.
+        coarse_threshold_m: below this height the foot may be in contact.
+        refine_margin_m: events are crossings of the contact plateau plus this margin.
+        min_contact_s: shorter coarse contacts are discarded.
+    """
+    height = np.asarray(foot_height_m, dtype=float)
+    n = height.size
+    low = np.isfinite(height) & (height < coarse_threshold_m)
+    contacts = []
+    for start, stop in _runs(low):
+        if time_s[stop - 1] - time_s[start] < min_contact_s - 1e-9:
+            continue
+        core = height[start:stop]
+        m = core.size
+        plateau = float(np.nanmedian(core[m // 4: max(m // 4 + 1, 3 * m // 4)]))
+        level = plateau + refine_margin_m
+        # Touchdown: walk back from the contact's middle to the last sample above `level`.
+        mid = start + m // 2
+        i = mid
+        while i > 0 and np.isfinite(height[i - 1]) and height[i - 1] <= level:
+            i -= 1
+        touchdown = np.nan if i == 0 or not np.isfinite(height[i - 1]) else _crossing_time(time_s, height, i - 1, i, level)
+        j = mid
+        while j < n - 1 and np.isfinite(height[j + 1]) and height[j + 1] <= level:
+            j += 1
+        toeoff = np.nan if j == n - 1 or not np.isfinite(height[j + 1]) else _crossing_time(time_s, height, j + 1, j, level)
+        contacts.append(Contact(foot, float(touchdown), float(toeoff)))
+    # Two coarse contacts that refine into overlapping ones are one contact.
+    merged: list[Contact] = []
+    for c in contacts:
+        if merged and np.isfinite(c.touchdown_s) and np.isfinite(merged[-1].toeoff_s) and c.touchdown_s <= merged[-1].toeoff_s:
+            merged[-1] = Contact(foot, merged[-1].touchdown_s, c.toeoff_s)
+        else:
+            merged.append(c)
+    return merged
+
+
+def _nearest_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> int:
+    return int(frame_index[int(np.argmin(np.abs(time_s - t)))])
+
+
+def analyse_steps(
+    points_m: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    height_m: float,
+    frame_index: np.ndarray | None = None,
+    coarse_threshold_m: float | None = None,
+    refine_margin_m: float | None = None,
+) -> StepAnalysis:
+    """Find contacts of both feet and form steps with push and swing roles.
+
+    Args:
+        points_m: (N, 33, 3) runner-frame landmarks (m) (y is up).
+        time_s: (N,) sample times (s).
+        height_m: stature (sets the default thresholds).
+        frame_index: (N,) decode-order frame index of each sample (default 0..N-1).
+        coarse_threshold_m, refine_margin_m: override the defaults
+            (:data:`COARSE_THRESHOLD_FRACTION`, :data:`REFINE_MARGIN_FRACTION` of stature).
+    """
+    time_s = np.asarray(time_s, dtype=float)
+    frame_index = np.arange(time_s.size) if frame_index is None else np.asarray(frame_index)
+    coarse = COARSE_THRESHOLD_FRACTION * height_m if coarse_threshold_m is None else coarse_threshold_m
+    margin = REFINE_MARGIN_FRACTION * height_m if refine_margin_m is None else refine_margin_m
+    heights = foot_heights_m(points_m, time_s)
+    contacts: list[Contact] = []
+    for k, side in enumerate(SIDES):
+        contacts += detect_contacts(heights[:, k], time_s, side, coarse_threshold_m=coarse, refine_margin_m=margin)
+    contacts.sort(key=lambda c: c.touchdown_s if np.isfinite(c.touchdown_s) else c.toeoff_s - 1e3)
+
+    in_contact = np.zeros((time_s.size, 2), dtype=bool)
+    for c in contacts:
+        k = SIDES.index(c.foot)
+        a = c.touchdown_s if np.isfinite(c.touchdown_s) else -np.inf
+        b = c.toeoff_s if np.isfinite(c.toeoff_s) else np.inf
+        in_contact[(time_s >= a) & (time_s < b), k] = True
+
+    steps: list[Step] = []
+    unpaired = 0
+    for this, nxt in zip(contacts[:-1], contacts[1:]):
+        if this.foot == nxt.foot:
+            unpaired += 1
+            continue
+        if not (this.complete and np.isfinite(nxt.touchdown_s)):
+            continue
+        steps.append(Step(
+            step=len(steps) + 1,
+            push_leg=this.foot,
+            touchdown_s=this.touchdown_s,
+            toeoff_s=this.toeoff_s,
+            next_touchdown_s=nxt.touchdown_s,
+            touchdown_frame=_nearest_frame(time_s, frame_index, this.touchdown_s),
+            toeoff_frame=_nearest_frame(time_s, frame_index, this.toeoff_s),
+            next_touchdown_frame=_nearest_frame(time_s, frame_index, nxt.touchdown_s),
+        ))
+
+    push_leg = np.full(time_s.size, "", dtype=object)
+    step_index = np.full(time_s.size, -1, dtype=int)
+    for s in steps:
+        inside = (time_s >= s.touchdown_s) & (time_s < s.next_touchdown_s)
+        push_leg[inside] = s.push_leg
+        step_index[inside] = s.step
+    return StepAnalysis(time_s, heights, in_contact, tuple(contacts), tuple(steps), push_leg.astype(str), step_index, unpaired)

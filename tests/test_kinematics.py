@@ -1,0 +1,125 @@
+"""Kinematics: angle conventions, direction independence, scale and depth."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analyzer import kinematics
+from analyzer.landmarks import INDEX, SIDES
+from tests.body_fixtures import standing_landmarks
+
+T = np.arange(0, 1.0, 1 / 60.0)
+
+
+def _rotate_sagittal(points: np.ndarray, pivot: str, moving: tuple[str, ...], angle_deg: float) -> np.ndarray:
+    """Rotate landmarks *moving* about landmark *pivot* in the x-y plane (positive: swing forward)."""
+    out = points.copy()
+    a = np.radians(angle_deg)
+    c, s = np.cos(a), np.sin(a)
+    p = out[INDEX[pivot]]
+    for name in moving:
+        d = out[INDEX[name]] - p
+        # Positive angle turns a downward vector toward +x (forward).
+        out[INDEX[name], 0] = p[0] + c * d[0] - s * d[1]
+        out[INDEX[name], 1] = p[1] + s * d[0] + c * d[1]
+    return out
+
+
+def test_standing_figure_has_zero_angles() -> None:
+    angles = kinematics.joint_angles_deg(standing_landmarks()[None])
+    for name in ("hip_flexion_left_deg", "knee_flexion_right_deg", "shoulder_flexion_left_deg",
+                 "elbow_flexion_right_deg", "trunk_lean_deg", "pelvis_rotation_deg", "thorax_rotation_deg",
+                 "inter_thigh_angle_deg", "thigh_angle_left_deg"):
+        assert angles[name][0] == pytest.approx(0.0, abs=1e-9), name
+    assert abs(angles["ankle_dorsiflexion_left_deg"][0]) < 1.0
+
+
+def test_flexion_signs() -> None:
+    leg = ("right_knee", "right_ankle", "right_heel", "right_foot_index")
+    pts = _rotate_sagittal(standing_landmarks(), "right_hip", leg, 60.0)  # thigh forward
+    pts = _rotate_sagittal(pts, "right_knee", leg[1:], -90.0)  # shank folds back
+    a = kinematics.joint_angles_deg(pts[None])
+    assert a["hip_flexion_right_deg"][0] == pytest.approx(60.0)
+    assert a["knee_flexion_right_deg"][0] == pytest.approx(90.0)
+    assert a["thigh_angle_right_deg"][0] == pytest.approx(60.0)
+    assert a["inter_thigh_angle_deg"][0] == pytest.approx(60.0)
+    arm = ("left_elbow", "left_wrist", "left_index", "left_pinky", "left_thumb")
+    pts = _rotate_sagittal(standing_landmarks(), "left_shoulder", arm, -40.0)  # arm back
+    pts = _rotate_sagittal(pts, "left_elbow", arm[1:], 90.0)  # forearm forward
+    a = kinematics.joint_angles_deg(pts[None])
+    assert a["shoulder_flexion_left_deg"][0] == pytest.approx(-40.0)
+    assert a["elbow_flexion_left_deg"][0] == pytest.approx(90.0)
+
+
+def _image_of(points_m: np.ndarray, direction: int, px_per_m: float = 200.0) -> np.ndarray:
+    """Side-camera image (pixels, y down) of runner-frame points travelling in *direction*."""
+    x = 640 + direction * points_m[..., 0] * px_per_m
+    y = 650 - points_m[..., 1] * px_per_m
+    return np.stack([x, y], axis=-1)
+
+
+def _running_like(height_m: float = 1.8) -> np.ndarray:
+    base = standing_landmarks(height_m)
+    frames = []
+    for t in T:
+        phase = 2 * np.pi * 2.2 * t
+        pts = base.copy()
+        for side, sign in zip(SIDES, (1, -1)):
+            leg = tuple(f"{side}_{p}" for p in ("knee", "ankle", "heel", "foot_index"))
+            pts = _rotate_sagittal(pts, f"{side}_hip", leg, 40 * sign * np.sin(phase))
+            pts = _rotate_sagittal(pts, f"{side}_knee", leg[1:], -60 - 40 * np.sin(phase + 1))
+        pts[:, 0] += 9.0 * t
+        frames.append(pts)
+    return np.array(frames)
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_direction_of_travel_does_not_change_angles(direction: int) -> None:
+    truth = _running_like()
+    image = _image_of(truth, direction)
+    world = truth - truth[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(1, keepdims=True)
+    kin = kinematics.from_pose(image, world, np.ones(image.shape[:2]), T, image_width_px=1280,
+                               height_m=1.8, camera_moving=False)
+    assert kin.frame.direction == direction
+    expected = kinematics.joint_angles_deg(truth)
+    inner = slice(6, -6)
+    for name in ("hip_flexion_left_deg", "knee_flexion_right_deg", "thigh_angle_left_deg", "trunk_lean_deg"):
+        np.testing.assert_allclose(kin.angles_deg[name][inner], expected[name][inner], atol=1.5, err_msg=name)
+    # The scale comes from the athlete's height through the legs' length.
+    assert kin.frame.scale_source == "height"
+    assert kin.frame.m_per_px == pytest.approx(1 / 200.0, rel=0.03)
+
+
+def test_measured_depth_sign_follows_direction() -> None:
+    """MediaPipe's world z grows away from the camera; the runner's right faces a camera it passes left-to-right."""
+    world = np.zeros((1, 33, 3))
+    world[0, INDEX["right_hip"], 2] = -0.1   # closer to the camera
+    world[0, INDEX["left_hip"], 2] = 0.1
+    z = kinematics.lateral_positions_m(world, direction=1, height_m=1.8, method="measured")
+    assert z[0, INDEX["right_hip"]] > 0 > z[0, INDEX["left_hip"]]
+    z = kinematics.lateral_positions_m(world, direction=-1, height_m=1.8, method="measured")
+    assert z[0, INDEX["right_hip"]] < 0 < z[0, INDEX["left_hip"]]
+
+
+def test_scale_from_world_landmarks_when_height_unknown() -> None:
+    truth = _running_like(1.7)
+    image = _image_of(truth, 1, px_per_m=150.0)
+    m_per_px, source, height = kinematics.estimate_scale(image, truth, height_m=None, sex="male")
+    assert source == "world_landmarks"
+    assert m_per_px == pytest.approx(1 / 150.0, rel=0.02)
+    assert height == pytest.approx(1.7, rel=0.05)
+
+
+def test_tilted_camera_is_levelled() -> None:
+    truth = _running_like()
+    # Feet touch the ground at changing heights as the runner crosses: ground y drifts.
+    truth = truth.copy()
+    low = np.minimum(truth[:, INDEX["left_foot_index"], 1], truth[:, INDEX["right_foot_index"], 1])
+    truth[..., 1] -= low.min()
+    image = _image_of(truth, 1)
+    tilt = np.radians(5.0)
+    centre = np.array([640.0, 360.0])
+    rot = np.array([[np.cos(tilt), np.sin(tilt)], [-np.sin(tilt), np.cos(tilt)]])
+    tilted = (image - centre) @ rot.T + centre
+    estimated = kinematics.estimate_tilt_rad(tilted, 1280, camera_moving=False)
+    assert np.degrees(estimated) == pytest.approx(5.0, abs=1.5)

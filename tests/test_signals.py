@@ -1,0 +1,105 @@
+"""Signal conditioning: known answers, and properties that must hold for any input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from analyzer import signals
+
+
+def test_hampel_rejects_a_spike_and_keeps_the_rest() -> None:
+    t = np.linspace(0, 1, 101)
+    x = np.sin(2 * np.pi * 2 * t)
+    x[40] += 5.0
+    cleaned, outliers = signals.hampel(x, window=7)
+    assert outliers[40] and outliers.sum() == 1
+    assert np.isnan(cleaned[40])
+    np.testing.assert_array_equal(cleaned[~outliers], x[~outliers])
+
+
+def test_fill_gaps_bridges_short_gaps_only() -> None:
+    t = np.arange(20) / 10.0
+    x = t.copy()
+    x[3:5] = np.nan      # 0.3 s between valid neighbours: bridged with max_gap 0.3
+    x[10:15] = np.nan    # 0.6 s: left missing
+    x[0] = np.nan        # leading: never extrapolated
+    filled, mask = signals.fill_gaps(x, t, max_gap_s=0.3)
+    np.testing.assert_allclose(filled[3:5], t[3:5])
+    assert np.isnan(filled[10:15]).all() and np.isnan(filled[0])
+    assert mask[3:5].all() and not mask[10:15].any()
+
+
+def test_lowpass_is_zero_phase_and_attenuates_noise() -> None:
+    fs = 60.0
+    t = np.arange(0, 4, 1 / fs)
+    clean = np.sin(2 * np.pi * 2.0 * t)
+    rng = np.random.default_rng(0)
+    noisy = clean + 0.2 * rng.standard_normal(t.size)
+    out = signals.lowpass(noisy, fs, 6.0)
+    inner = slice(30, -30)
+    # White noise keeps about sqrt(6 / 30) = 45 % of its spread below 6 Hz at 60 fps.
+    assert np.std(out[inner] - clean[inner]) < 0.55 * np.std(noisy[inner] - clean[inner])
+    # Zero phase: a 2 Hz sine comes through without delay (peak times agree within 1 ms).
+    lag = np.argmax(np.correlate(signals.lowpass(clean, fs, 12.0)[inner], clean[inner], "full")) - (clean[inner].size - 1)
+    assert lag == 0
+
+
+def test_lowpass_filters_runs_separately_around_nan() -> None:
+    x = np.ones(100)
+    x[50] = np.nan
+    out = signals.lowpass(x, 60.0, 10.0)
+    assert np.isnan(out[50])
+    np.testing.assert_allclose(out[np.isfinite(out)], 1.0, atol=1e-9)
+
+
+def test_default_cutoff_follows_frame_rate() -> None:
+    assert signals.default_cutoff_hz(60) == 12.0
+    assert signals.default_cutoff_hz(30) == pytest.approx(9.0)
+    with pytest.raises(ValueError):
+        signals.default_cutoff_hz(0)
+
+
+def test_derivative_uses_real_times() -> None:
+    t = np.cumsum(np.r_[0, np.full(10, 0.01), np.full(10, 0.03)])  # variable frame rate
+    np.testing.assert_allclose(signals.derivative(3.0 * t, t), 3.0)
+
+
+series = hnp.arrays(
+    np.float64,
+    st.integers(min_value=0, max_value=200),
+    elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(series, st.floats(min_value=10, max_value=240))
+def test_condition_never_crashes_and_stays_in_range(x: np.ndarray, fs: float) -> None:
+    """Any length, any gaps and NaNs: no exception, same shape, values within the input's range."""
+    t = np.arange(x.size) / fs
+    out = signals.condition(x, t, sample_rate_hz=fs).values
+    assert out.shape == x.shape
+    finite_in = x[np.isfinite(x)]
+    finite_out = out[np.isfinite(out)]
+    if finite_in.size:
+        span = np.ptp(finite_in) + 1e-9
+        # A zero-phase Butterworth may overshoot a step a little; never far outside the data.
+        assert finite_out.min() >= finite_in.min() - 0.25 * span
+        assert finite_out.max() <= finite_in.max() + 0.25 * span
+    else:
+        assert finite_out.size == 0
+    # Missing stays missing where nothing could be bridged: no value appears before the first sample.
+    if finite_in.size:
+        first = int(np.flatnonzero(np.isfinite(x))[0])
+        assert np.isnan(out[:first]).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(series)
+def test_hampel_only_removes(x: np.ndarray) -> None:
+    cleaned, outliers = signals.hampel(x, window=5)
+    keep = ~outliers
+    np.testing.assert_array_equal(cleaned[keep], x[keep])
+    assert not (outliers & np.isnan(x)).any()
