@@ -1,0 +1,752 @@
+"""Pose extraction, offline: MediaPipe PoseLandmarker (Tasks API) over a video.
+
+Stage two of the pipeline: :func:`extract_pose` runs BlazePose over the decoded frames
+(:mod:`analyzer.video`), follows the runner when several people are in view, corrects
+left/right label swaps (:func:`fix_left_right_swaps`) and returns a :class:`PoseTrack` of
+plain numpy arrays, which :func:`save_pose_cache` / :func:`load_cached_pose` store as
+``landmarks.npz`` keyed by :func:`pose_cache_key`.
+
+Conventions
+-----------
+* Image landmarks ``image_xy_px``: upright full-resolution pixels (x right, y down),
+  whatever size the model was fed (its output is normalised, so scaling back is exact).
+* ``image_z``: MediaPipe's relative depth of each image landmark, origin at the mid-hip,
+  smaller = nearer the camera, in the normalised units of x (multiply by ``image_width``
+  for pixels).
+* World landmarks ``world_xyz_m``: MediaPipe's metric 3D estimate, origin at the mid-hip
+  (the mean of the two hip landmarks is ~0), axes aligned with the camera: x image-right,
+  y image-down, z away from the camera (checked on real clips: each world axis correlates
+  >= 0.98 with the matching hip-centred image coordinate, world z with ``image_z``).
+* Times and frame indices are those of :mod:`analyzer.video`. Repeated frames
+  (``is_repeat``) are not re-run through the model: they carry the landmarks of the
+  image they repeat.
+* Not detected: NaN coordinates, 0 visibility and presence, ``detected`` False.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import atomic
+from .landmarks import ARM_PARTS, INDEX, LEG_PARTS, MIRROR, NUM_LANDMARKS, side_index
+from .video import VideoInfo, iter_frames
+
+__all__ = [
+    "DEFAULT_MODEL_PATH",
+    "DEFAULT_MAX_SIDE_PX",
+    "PoseModelError",
+    "PoseTrack",
+    "SwapCorrection",
+    "SWAP_GROUPS",
+    "check_model",
+    "create_landmarker",
+    "extract_pose",
+    "extract_pose_cached",
+    "fix_left_right_swaps",
+    "link_people",
+    "pose_cache_key",
+    "load_cached_pose",
+    "save_pose_cache",
+]
+
+#: The embedded BlazePose full model (Apache-2.0, see models/LICENSE-mediapipe.txt).
+DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parent / "models" / "pose_landmarker_full.task"
+#: Frames are downscaled to this longer side before the model (it sees 256x256 crops;
+#: decoding cost, not accuracy, grows with size beyond this).
+DEFAULT_MAX_SIDE_PX = 1280
+#: Bump when anything here changes the landmarks a cache would hold.
+CACHE_VERSION = 1
+_REQUIRED_TFLITE = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
+
+_HIPS = (INDEX["left_hip"], INDEX["right_hip"])
+_SHOULDERS = (INDEX["left_shoulder"], INDEX["right_shoulder"])
+
+#: Limb groups whose left/right labels :func:`fix_left_right_swaps` checks, as the
+#: runner's *left* landmark indices (the right ones are their ``MIRROR``).
+SWAP_GROUPS: dict[str, tuple[int, ...]] = {
+    "legs": tuple(side_index("left", p) for p in LEG_PARTS),
+    "arms": tuple(side_index("left", p) for p in ARM_PARTS),
+}
+
+
+class PoseModelError(Exception):
+    """A pose model file that cannot be used; ``str(err)`` is one plain line."""
+
+
+# --------------------------------------------------------------------------- the track
+
+
+@dataclass
+class PoseTrack:
+    """The followed person's pose over the N decoded frames of the analysed range.
+
+    Arrays (N = frames):
+        frame_index (N,) int; time_s (N,) float; is_repeat (N,) bool;
+        background_shift_px (N, 2) float: global picture shift vs the previous frame;
+        image_xy_px (N, 33, 2): upright image pixels; image_z (N, 33): relative depth;
+        world_xyz_m (N, 33, 3): metres, mid-hip origin, x right, y down, z away;
+        visibility, presence (N, 33); detected (N,) bool;
+        people_count (N,) int: poses the model returned in the frame (after de-duplication);
+        swap_fixed (N, len(SWAP_GROUPS)) bool: frames whose labels were swapped back,
+        columns in ``SWAP_GROUPS`` order (legs, arms).
+    Scalars:
+        image_width, image_height: upright full-resolution size; model_name;
+        num_people_max: most poses in one frame; followed_person: which person was
+        followed and why; left_right_swaps_fixed: corrected swap episodes (runs of
+        consecutive frames, counted per limb group).
+    """
+
+    frame_index: np.ndarray
+    time_s: np.ndarray
+    is_repeat: np.ndarray
+    background_shift_px: np.ndarray
+    image_xy_px: np.ndarray
+    image_z: np.ndarray
+    world_xyz_m: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    detected: np.ndarray
+    people_count: np.ndarray
+    swap_fixed: np.ndarray
+    image_width: int
+    image_height: int
+    model_name: str
+    num_people_max: int
+    followed_person: str
+    left_right_swaps_fixed: int
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frame_index.shape[0])
+
+    @property
+    def detected_fraction(self) -> float:
+        """Fraction of frames in which the followed person was found (0 for no frames)."""
+        return float(np.mean(self.detected)) if self.num_frames else 0.0
+
+    def to_npz(self, path: str | os.PathLike[str], extra: Mapping[str, Any] | None = None) -> None:
+        """Write every field (plus *extra* scalars/arrays) to a compressed ``.npz``, atomically."""
+        data: dict[str, np.ndarray] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            data[f.name] = np.asarray(value) if isinstance(value, np.ndarray) else np.array(value)
+        for key, value in (extra or {}).items():
+            data[f"extra__{key}"] = np.asarray(value)
+        with atomic.atomic_path(path, suffix=".npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **data)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    @classmethod
+    def from_npz(cls, path: str | os.PathLike[str]) -> PoseTrack:
+        """Read a track written by :meth:`to_npz` (no pickles). Raises on a missing field."""
+        with np.load(path, allow_pickle=False) as z:
+            kwargs: dict[str, Any] = {}
+            for f in fields(cls):
+                arr = z[f.name]
+                if f.type in ("int", int):
+                    kwargs[f.name] = int(arr)
+                elif f.type in ("str", str):
+                    kwargs[f.name] = str(arr)
+                else:
+                    kwargs[f.name] = np.array(arr)
+        return cls(**kwargs)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def check_model(model_path: str | os.PathLike[str] | None = None) -> Path:
+    """Return the model path after checking it is a pose ``.task`` bundle.
+
+    Raises:
+        PoseModelError: missing file, not a zip, or lacking the two pose ``.tflite`` files.
+    """
+    path = Path(model_path) if model_path is not None else DEFAULT_MODEL_PATH
+    name = f"'{path.name}'"
+    if not path.is_file():
+        raise PoseModelError(f"pose model {name} not found ({path})")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        raise PoseModelError(f"pose model {name} is not a MediaPipe .task file (not a zip bundle)") from None
+    missing = [n for n in _REQUIRED_TFLITE if n not in names]
+    if missing:
+        raise PoseModelError(f"pose model {name} is not a pose landmarker .task (lacks {', '.join(missing)})")
+    return path
+
+
+def create_landmarker(model_path: Path, max_people: int) -> Any:
+    """A PoseLandmarker in VIDEO mode (one per video; use it as a context manager)."""
+    from mediapipe.tasks.python import vision
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path)),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=int(max_people),
+        output_segmentation_masks=False,
+    )
+    try:
+        return vision.PoseLandmarker.create_from_options(options)
+    except Exception as exc:  # noqa: BLE001 - MediaPipe raises bare RuntimeErrors
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PoseModelError(f"pose model '{model_path.name}' cannot be loaded by MediaPipe: {first}") from None
+
+
+def _poses_to_arrays(result: Any, width: int, height: int, k_max: int) -> tuple[np.ndarray, ...]:
+    """MediaPipe result -> (xy_px (K,33,2), z (K,33), world (K,33,3), vis (K,33), pres (K,33), n)."""
+    xy = np.full((k_max, NUM_LANDMARKS, 2), np.nan)
+    z = np.full((k_max, NUM_LANDMARKS), np.nan)
+    world = np.full((k_max, NUM_LANDMARKS, 3), np.nan)
+    vis = np.zeros((k_max, NUM_LANDMARKS))
+    pres = np.zeros((k_max, NUM_LANDMARKS))
+    poses = result.pose_landmarks[:k_max]
+    for k, (pose, wpose) in enumerate(zip(poses, result.pose_world_landmarks)):
+        a = np.array([(p.x, p.y, p.z,
+                       np.nan if p.visibility is None else p.visibility,
+                       np.nan if p.presence is None else p.presence) for p in pose], dtype=float)
+        w = np.array([(p.x, p.y, p.z) for p in wpose], dtype=float)
+        xy[k] = a[:, :2] * (width, height)
+        z[k] = a[:, 2]
+        world[k] = w
+        vis[k] = np.nan_to_num(a[:, 3])
+        pres[k] = np.nan_to_num(a[:, 4])
+    return xy, z, world, vis, pres, len(poses)
+
+
+def _dedupe(xy: np.ndarray, n: int) -> np.ndarray:
+    """Indices of poses to keep: drop near-duplicates (the model can return one person twice)."""
+    keep: list[int] = []
+    for k in range(n):
+        box_k = _bbox(xy[k])
+        if all(_iou(box_k, _bbox(xy[j])) < 0.6 for j in keep):
+            keep.append(k)
+    return np.array(keep, dtype=int)
+
+
+def _bbox(xy: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.nanmin(xy, axis=0), np.nanmax(xy, axis=0)])
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    lo, hi = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
+    inter = float(np.prod(np.clip(hi - lo, 0, None)))
+    union = float(np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter)
+    return inter / union if union > 0 else 0.0
+
+
+# --------------------------------------------------------------------------- people
+
+
+def _body_size(xy: np.ndarray) -> np.ndarray:
+    """Diagonal of the landmarks' bounding box, (...) from (..., 33, 2); NaN where absent."""
+    with _nan_quiet():
+        return np.linalg.norm(np.nanmax(xy, axis=-2) - np.nanmin(xy, axis=-2), axis=-1)
+
+
+class _nan_quiet:
+    """Silence numpy's all-NaN-slice warnings inside a block."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)
+
+
+def link_people(xy: np.ndarray, *, gate: float = 0.6, gate_growth: float = 0.25,
+                max_gap: int = 15) -> np.ndarray:
+    """Link per-frame poses into people over time.
+
+    Args:
+        xy: (N, K, 33, 2) image landmarks of up to K poses per frame (NaN = no pose).
+        gate: largest distance, in body sizes (landmark bounding-box diagonals), between a
+            pose's hip centre and a person's predicted hip centre (constant velocity) for
+            the pose to continue that person.
+        gate_growth: added to *gate* per frame the person has been missing.
+        max_gap: frames a person may be missing and still be continued.
+
+    Returns:
+        (N, K) int person id per pose (-1 where no pose), ids numbered from 0 in order of
+        first appearance. Assignment per frame is optimal (Hungarian) within the gates.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    n_frames, k_max = xy.shape[:2]
+    ids = np.full((n_frames, k_max), -1, dtype=int)
+    with _nan_quiet():
+        centre = np.nanmean(xy[:, :, _HIPS, :], axis=2)  # (N, K, 2)
+    size = _body_size(xy)  # (N, K)
+    valid = np.isfinite(centre).all(axis=-1) & np.isfinite(size) & (size > 0)
+    # live people: id -> (last frame, last centre, velocity per frame, size)
+    live: dict[int, tuple[int, np.ndarray, np.ndarray, float]] = {}
+    next_id = 0
+    for t in range(n_frames):
+        dets = np.flatnonzero(valid[t])
+        for pid in [p for p, s in live.items() if t - s[0] > max_gap]:
+            del live[pid]
+        people = list(live)
+        assigned: set[int] = set()
+        if dets.size and people:
+            cost = np.full((len(people), dets.size), np.inf)
+            for i, pid in enumerate(people):
+                last_t, last_c, vel, psize = live[pid]
+                gap = t - last_t
+                pred = last_c + vel * gap
+                scale = np.maximum(psize, size[t, dets])
+                dist = np.linalg.norm(centre[t, dets] - pred, axis=-1) / scale
+                ok = dist <= gate + gate_growth * (gap - 1)
+                cost[i, ok] = dist[ok]
+            finite = np.where(np.isfinite(cost), cost, 1e6)
+            rows, cols = linear_sum_assignment(finite)
+            for r, c in zip(rows, cols):
+                if not np.isfinite(cost[r, c]):
+                    continue
+                pid, k = people[r], dets[c]
+                last_t, last_c, vel, psize = live[pid]
+                new_vel = (centre[t, k] - last_c) / (t - last_t)
+                live[pid] = (t, centre[t, k], 0.5 * vel + 0.5 * new_vel, 0.8 * psize + 0.2 * size[t, k])
+                ids[t, k] = pid
+                assigned.add(int(k))
+        for k in dets:
+            if int(k) not in assigned:
+                live[next_id] = (t, centre[t, k], np.zeros(2), float(size[t, k]))
+                ids[t, k] = next_id
+                next_id += 1
+    return ids
+
+
+def _person_activity(xy: np.ndarray, ids: np.ndarray, shift: np.ndarray, pid: int) -> tuple[float, float, int]:
+    """(travel, limb motion, frames) of person *pid*, motions in body sizes summed over frames.
+
+    Travel is the hip-centre displacement against the background (the camera's pan, from
+    the global picture shift, is removed) between consecutive frames where the person is
+    seen; limb motion is the mean displacement of the landmarks relative to the hip centre.
+    """
+    t_idx, k_idx = np.nonzero(ids == pid)
+    order = np.argsort(t_idx)
+    t_idx, k_idx = t_idx[order], k_idx[order]
+    if t_idx.size < 2:
+        return 0.0, 0.0, int(t_idx.size)
+    pts = xy[t_idx, k_idx]  # (M, 33, 2)
+    centre = pts[:, _HIPS].mean(axis=1)
+    size = float(np.nanmedian(_body_size(pts)))
+    consecutive = np.diff(t_idx) == 1
+    pan = np.cumsum(shift, axis=0)[t_idx]  # background position per frame
+    travel = np.linalg.norm(np.diff(centre - pan, axis=0), axis=-1)[consecutive]
+    rel = pts - centre[:, None, :]
+    limbs = np.nanmean(np.linalg.norm(np.diff(rel, axis=0), axis=-1), axis=-1)[consecutive]
+    return float(np.nansum(travel) / size), float(np.nansum(limbs) / size), int(t_idx.size)
+
+
+def _choose_runner(xy: np.ndarray, ids: np.ndarray, shift: np.ndarray) -> tuple[int, str]:
+    """The person who moves the most (travel + limb motion), and a plain explanation."""
+    pids = np.unique(ids[ids >= 0])
+    if pids.size == 0:
+        return -1, "nobody was detected"
+    stats = {int(p): _person_activity(xy, ids, shift, int(p)) for p in pids}
+    score = {p: s[0] + s[1] for p, s in stats.items()}
+    best = max(score, key=lambda p: (score[p], stats[p][2]))
+    n = ids.shape[0]
+    travel, limbs, seen = stats[best]
+    text = (f"followed the person who moved the most: seen in {seen} of {n} frames, "
+            f"travelled {travel:.1f} body sizes against the background, limb motion {limbs:.1f}")
+    others = sorted((p for p in stats if p != best), key=lambda p: -score[p])
+    if others:
+        o = others[0]
+        text += (f"; {len(others)} other person track(s), the most active seen in {stats[o][2]} frames "
+                 f"with travel {stats[o][0]:.1f} and limb motion {stats[o][1]:.1f}")
+    else:
+        text += "; nobody else was detected"
+    return best, text
+
+
+# --------------------------------------------------------------------------- left/right swaps
+
+
+class SwapCorrection(NamedTuple):
+    """Result of :func:`fix_left_right_swaps`: corrected copies and what was changed."""
+
+    image_xy: np.ndarray
+    image_z: np.ndarray | None
+    world_xyz: np.ndarray | None
+    visibility: np.ndarray | None
+    presence: np.ndarray | None
+    swapped: np.ndarray  # (N, G) bool: frame's labels of group g were swapped back
+    episodes: int  # runs of consecutive swapped frames, summed over groups
+
+
+def _swap_sides(a: np.ndarray, frames: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    """In place: exchange landmarks *left* and *right* on *frames* of array (N, 33, ...)."""
+    if frames.size == 0:
+        return
+    rows = frames[:, None]
+    a[rows, left], a[rows, right] = a[rows, right], a[rows, left]
+
+
+def _viterbi_swaps(pos: np.ndarray, switch_penalty: float) -> np.ndarray:
+    """Labelling (M,) bool of one limb group over M frames of one continuous segment.
+
+    *pos* (M, 2, J, 2): [left, right] landmarks in body-scale units. Each frame either
+    keeps its labels (state 0) or exchanges them (state 1); the labelling minimises the
+    summed acceleration of the labelled trajectories (second differences, so legs that
+    legitimately pass each other are not "corrected"), plus *switch_penalty* per frame in
+    state 1 so that, all else equal, the model's own labels win.
+    """
+    m = pos.shape[0]
+    if m < 3:
+        return np.zeros(m, dtype=bool)
+    states = np.stack([pos, pos[:, ::-1]])  # (2, M, 2, J, 2)
+    # acc[c, a, b, t] for frames (t, t+1, t+2) in states (c, a, b)
+    x0 = states[:, None, None, :-2]
+    x1 = states[None, :, None, 1:-1]
+    x2 = states[None, None, :, 2:]
+    acc = np.linalg.norm(x2 - 2 * x1 + x0, axis=-1).mean(axis=(-1, -2))  # (2, 2, 2, M-2)
+    unary = np.array([0.0, switch_penalty])
+    # cost[a, b]: best total with frame t-1 in state a and frame t in state b
+    cost = unary[:, None] + unary[None, :]
+    back = np.zeros((m - 2, 2, 2), dtype=np.int8)
+    for t in range(m - 2):
+        total = cost[:, :, None] + acc[:, :, :, t]  # (c, a, b)
+        back[t] = np.argmin(total, axis=0)
+        cost = np.min(total, axis=0) + unary[None, :]
+    a, b = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    out = np.zeros(m, dtype=bool)
+    out[-1], out[-2] = bool(b), bool(a)
+    for t in range(m - 3, -1, -1):
+        c = back[t, a, b]
+        out[t] = bool(c)
+        a, b = c, a
+    return out
+
+
+def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None,
+                         world_xyz: np.ndarray | None = None, visibility: np.ndarray | None = None,
+                         presence: np.ndarray | None = None, *, is_repeat: np.ndarray | None = None,
+                         switch_penalty: float = 0.05, max_gap: int = 2) -> SwapCorrection:
+    """Detect and undo left/right label swaps of the legs and arms by temporal continuity.
+
+    Pure: the inputs are not modified. For each limb group (:data:`SWAP_GROUPS`) and each
+    segment of detected frames (gaps of more than *max_gap* missing frames split
+    segments), a two-state Viterbi pass chooses per frame whether the group's left and
+    right labels are exchanged, minimising the acceleration of the labelled image
+    trajectories (see :func:`_viterbi_swaps`; distances in units of the track's median
+    shoulder-to-hip length). Repeated frames (*is_repeat*) show the same picture as the
+    frame before, so they are left out of that pass and instead take the labelling that
+    is closer to the (corrected) previous frame. Whatever is swapped in the image is
+    swapped identically in ``image_z``, ``world_xyz``, ``visibility`` and ``presence``.
+
+    Args:
+        image_xy: (N, 33, 2) image landmarks; NaN rows are frames without a person.
+        image_z, world_xyz, visibility, presence: (N, 33[, 3]) companions, or None.
+        is_repeat: (N,) bool, frames repeating the previous picture.
+        switch_penalty: cost of one frame in the exchanged state (body-scale units).
+        max_gap: longest run of missing frames a segment bridges.
+
+    Returns:
+        :class:`SwapCorrection` with corrected copies, the (N, G) swapped mask and the
+        number of swap episodes (runs of consecutive corrected frames, per group).
+    """
+    xy = np.array(image_xy, dtype=float, copy=True)
+    n = xy.shape[0]
+    companions = [None if a is None else np.array(a, copy=True) for a in (image_z, world_xyz, visibility, presence)]
+    repeat = np.zeros(n, dtype=bool) if is_repeat is None else np.asarray(is_repeat, dtype=bool)
+    detected = np.isfinite(xy).all(axis=(-1, -2))
+    with _nan_quiet():
+        torso = np.linalg.norm(np.nanmean(xy[:, _SHOULDERS], axis=1) - np.nanmean(xy[:, _HIPS], axis=1), axis=-1)
+        unit = float(np.nanmedian(torso)) if np.isfinite(torso).any() else 1.0
+    unit = unit if unit > 0 else 1.0
+
+    swapped = np.zeros((n, len(SWAP_GROUPS)), dtype=bool)
+    mirror = np.asarray(MIRROR)
+    for g, left_t in enumerate(SWAP_GROUPS.values()):
+        left = np.asarray(left_t)
+        right = mirror[left]
+        # 1) distinct pictures: Viterbi per continuous segment
+        usable = np.flatnonzero(detected & ~repeat)
+        if usable.size:
+            breaks = np.flatnonzero(np.diff(usable) > max_gap + 1) + 1
+            for seg in np.split(usable, breaks):
+                pos = np.stack([xy[seg][:, left], xy[seg][:, right]], axis=1) / unit
+                swapped[seg, g] = _viterbi_swaps(pos, switch_penalty)
+        _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
+        # 2) repeated pictures: follow the frame they repeat
+        for t in np.flatnonzero(detected & repeat):
+            if t == 0 or not detected[t - 1]:
+                continue
+            keep = np.linalg.norm(xy[t, left] - xy[t - 1, left], axis=-1).sum() + \
+                np.linalg.norm(xy[t, right] - xy[t - 1, right], axis=-1).sum()
+            swap = np.linalg.norm(xy[t, right] - xy[t - 1, left], axis=-1).sum() + \
+                np.linalg.norm(xy[t, left] - xy[t - 1, right], axis=-1).sum()
+            if swap < keep:
+                swapped[t, g] = True
+                _swap_sides(xy, np.array([t]), left, right)
+        for arr in companions:
+            if arr is not None:
+                _swap_sides(arr, np.flatnonzero(swapped[:, g]), left, right)
+
+    padded = np.pad(swapped, ((1, 0), (0, 0)))
+    episodes = int(np.sum(padded[1:] & ~padded[:-1]))
+    return SwapCorrection(xy, *companions, swapped=swapped, episodes=episodes)
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _progress_bar(progress: Any, total: int, desc: str, position: int | None) -> tuple[Any, bool]:
+    """(bar, owned): a tqdm bar, the caller's tqdm-like object, or a no-op."""
+    if progress is False or progress is None:
+        return _NoBar(), True
+    if progress is True:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=desc, unit="frame", position=position,
+                   leave=position is None, disable=None, dynamic_ncols=True, file=sys.stderr)
+        return bar, True
+    if hasattr(progress, "reset"):
+        progress.reset(total=total)
+    if hasattr(progress, "set_description"):
+        progress.set_description(desc)
+    return progress, False
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _expected_frames(info: VideoInfo, start_s: float | None, end_s: float | None) -> int:
+    times = info.frame_time(np.arange(info.frame_count))
+    lo = -np.inf if start_s is None else start_s - 1e-9
+    hi = np.inf if end_s is None else end_s - 1e-9
+    return int(np.count_nonzero((times >= lo) & (times < hi)))
+
+
+def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None = None,
+                 start_s: float | None = None, end_s: float | None = None, max_people: int = 3,
+                 progress: bool | Any = True, progress_position: int | None = None,
+                 max_side_px: int | None = DEFAULT_MAX_SIDE_PX, prefetch: int = 8,
+                 fix_swaps: bool = True) -> PoseTrack:
+    """Run BlazePose over a video (or a ``start_s``..``end_s`` part) and follow the runner.
+
+    One PoseLandmarker in VIDEO mode serves the whole range and is closed at the end;
+    its timestamps are the frames' times in integer milliseconds, forced strictly
+    increasing. Up to *max_people* poses per frame are linked into people over time
+    (:func:`link_people`) and the person who moves the most, against the background, is
+    followed; frames where that person is not found are "not detected" (never filled
+    with someone else). Left/right swaps are then corrected (:func:`fix_left_right_swaps`).
+
+    Args:
+        info: from :func:`analyzer.video.probe_video`.
+        model_path: a pose landmarker ``.task``; None for the embedded full model.
+        start_s, end_s: the analysed range (``start_s <= time_s < end_s``).
+        max_people: poses per frame the model looks for.
+        progress: True for a tqdm bar on stderr (silent when not a terminal), False for
+            none, or a tqdm-like object to update (batch runs).
+        progress_position: tqdm ``position`` of the bar (one line per worker).
+        max_side_px: downscale frames to this longer side for the model (None: never).
+        prefetch: decoded frames queued by the reader thread (0: decode inline).
+        fix_swaps: correct left/right label swaps.
+
+    Raises:
+        PoseModelError: the model file is missing or not a pose ``.task``.
+        analyzer.video.VideoError: the video cannot be decoded.
+    """
+    import mediapipe as mp
+
+    model = check_model(model_path)
+    k_max = max(1, int(max_people))
+    width, height = info.width, info.height
+    bar, owned = _progress_bar(progress, _expected_frames(info, start_s, end_s), info.path.name, progress_position)
+
+    index: list[int] = []
+    times: list[float] = []
+    repeats: list[bool] = []
+    shifts: list[tuple[float, float]] = []
+    per_frame: list[tuple[np.ndarray, ...]] = []
+    counts: list[int] = []
+    try:
+        with create_landmarker(model, k_max) as landmarker:
+            last_ms = -1
+            previous: tuple[np.ndarray, ...] | None = None
+            prev_count = 0
+            for frame in iter_frames(info, start_s, end_s, max_side_px=max_side_px, prefetch=prefetch):
+                if frame.is_repeat and previous is not None:
+                    arrays, count = previous, prev_count
+                else:
+                    ts = max(int(round(frame.time_s * 1000.0)), last_ms + 1)
+                    last_ms = ts
+                    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.image_rgb)
+                    result = landmarker.detect_for_video(image, ts)
+                    xy, z, world, vis, pres, n = _poses_to_arrays(result, width, height, k_max)
+                    keep = _dedupe(xy, n)
+                    arrays = tuple(_compact(a, keep, k_max) for a in (xy, z, world, vis, pres))
+                    count = int(keep.size)
+                previous, prev_count = arrays, count
+                index.append(frame.index)
+                times.append(frame.time_s)
+                repeats.append(frame.is_repeat)
+                shifts.append(frame.background_shift_px)
+                per_frame.append(arrays)
+                counts.append(count)
+                bar.update(1)
+    finally:
+        if owned:
+            bar.close()
+
+    return _assemble_track(info, model, index, times, repeats, shifts, per_frame, counts, k_max, fix_swaps)
+
+
+def _compact(a: np.ndarray, keep: np.ndarray, k_max: int) -> np.ndarray:
+    """Move the kept poses to the front, pad the rest as 'no pose'."""
+    out = np.full_like(a, np.nan) if np.issubdtype(a.dtype, np.floating) else np.zeros_like(a)
+    out[:keep.size] = a[keep]
+    return out
+
+
+def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: Sequence[float],
+                    repeats: Sequence[bool], shifts: Sequence[tuple[float, float]],
+                    per_frame: Sequence[tuple[np.ndarray, ...]], counts: Sequence[int],
+                    k_max: int, fix_swaps: bool) -> PoseTrack:
+    n = len(index)
+    shift = np.asarray(shifts, dtype=float).reshape(n, 2)
+    if n:
+        xy_all, z_all, world_all, vis_all, pres_all = (np.stack(a) for a in zip(*per_frame))
+    else:
+        xy_all = np.zeros((0, k_max, NUM_LANDMARKS, 2))
+        z_all = np.zeros((0, k_max, NUM_LANDMARKS))
+        world_all = np.zeros((0, k_max, NUM_LANDMARKS, 3))
+        vis_all = pres_all = np.zeros((0, k_max, NUM_LANDMARKS))
+    ids = link_people(xy_all, max_gap=max(2, int(round(0.5 * info.fps))))
+    runner, description = _choose_runner(xy_all, ids, shift)
+    t_idx, k_idx = np.nonzero(ids == runner) if runner >= 0 else (np.zeros(0, int), np.zeros(0, int))
+
+    def pick(a: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(a.shape[:1] + a.shape[2:], fill, dtype=float)
+        out[t_idx] = a[t_idx, k_idx]
+        return out
+
+    xy, z, world = pick(xy_all, np.nan), pick(z_all, np.nan), pick(world_all, np.nan)
+    vis, pres = pick(vis_all, 0.0), pick(pres_all, 0.0)
+    detected = np.zeros(n, dtype=bool)
+    detected[t_idx] = True
+    is_repeat = np.asarray(repeats, dtype=bool).reshape(n)
+
+    swap_fixed = np.zeros((n, len(SWAP_GROUPS)), dtype=bool)
+    episodes = 0
+    if fix_swaps and n:
+        fix = fix_left_right_swaps(xy, z, world, vis, pres, is_repeat=is_repeat)
+        xy, z, world, vis, pres = fix.image_xy, fix.image_z, fix.world_xyz, fix.visibility, fix.presence
+        swap_fixed, episodes = fix.swapped, fix.episodes
+    assert z is not None and world is not None and vis is not None and pres is not None
+
+    return PoseTrack(
+        frame_index=np.asarray(index, dtype=np.int64).reshape(n),
+        time_s=np.asarray(times, dtype=float).reshape(n),
+        is_repeat=is_repeat,
+        background_shift_px=shift,
+        image_xy_px=xy, image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
+        detected=detected,
+        people_count=np.asarray(counts, dtype=np.int64).reshape(n),
+        swap_fixed=swap_fixed,
+        image_width=int(info.width), image_height=int(info.height),
+        model_name=model.name,
+        num_people_max=int(max(counts, default=0)),
+        followed_person=description,
+        left_right_swaps_fixed=episodes,
+    )
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def pose_cache_key(video_path: str | os.PathLike[str], model_path: str | os.PathLike[str] | None,
+                   settings: Mapping[str, Any]) -> str:
+    """SHA-256 naming one pose result: the video's content, the model's content, the settings.
+
+    *settings* are those that change the pose (start/end, fps override, max_side_px,
+    max_people, ...); they are JSON-encoded with sorted keys. The MediaPipe version and
+    :data:`CACHE_VERSION` are included, so an upgrade never reuses stale landmarks.
+    """
+    import mediapipe
+
+    h = hashlib.sha256()
+    h.update(b"sprint-analyzer pose cache\0")
+    h.update(f"v{CACHE_VERSION} mediapipe {mediapipe.__version__}\0".encode())
+    h.update(_file_sha256(video_path).encode() + b"\0")
+    h.update(_file_sha256(model_path if model_path is not None else DEFAULT_MODEL_PATH).encode() + b"\0")
+    h.update(json.dumps(dict(settings), sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def save_pose_cache(track: PoseTrack, npz_path: str | os.PathLike[str], key: str) -> None:
+    """Store *track* with its cache *key* inside (atomic write)."""
+    track.to_npz(npz_path, extra={"cache_key": key})
+
+
+def load_cached_pose(npz_path: str | os.PathLike[str], key: str) -> PoseTrack | None:
+    """The cached track if *npz_path* holds one stored under *key*; None on any mismatch or damage."""
+    path = Path(npz_path)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "extra__cache_key" not in z.files or str(z["extra__cache_key"]) != key:
+                return None
+        track = PoseTrack.from_npz(path)
+    except Exception:  # noqa: BLE001 - a damaged cache is simply recomputed
+        return None
+    n = track.num_frames
+    shapes_ok = (track.image_xy_px.shape == (n, NUM_LANDMARKS, 2)
+                 and track.world_xyz_m.shape == (n, NUM_LANDMARKS, 3)
+                 and track.visibility.shape == (n, NUM_LANDMARKS)
+                 and track.time_s.shape == (n,) and track.detected.shape == (n,))
+    return track if shapes_ok else None
+
+
+def extract_pose_cached(info: VideoInfo, npz_path: str | os.PathLike[str], *,
+                        model_path: str | os.PathLike[str] | None = None, start_s: float | None = None,
+                        end_s: float | None = None, max_people: int = 3,
+                        max_side_px: int | None = DEFAULT_MAX_SIDE_PX, **kwargs: Any) -> tuple[PoseTrack, bool]:
+    """:func:`extract_pose` through the ``landmarks.npz`` cache: (track, loaded_from_cache)."""
+    model = check_model(model_path)
+    settings = {
+        "start_s": start_s, "end_s": end_s, "max_people": int(max_people), "max_side_px": max_side_px,
+        "fps": info.fps if info.fps_overridden else None, "fps_source": info.fps_source,
+    }
+    key = pose_cache_key(info.path, model, settings)
+    cached = load_cached_pose(npz_path, key)
+    if cached is not None:
+        return cached, True
+    track = extract_pose(info, model_path=model, start_s=start_s, end_s=end_s, max_people=max_people,
+                         max_side_px=max_side_px, **kwargs)
+    save_pose_cache(track, npz_path, key)
+    return track, False
+
