@@ -98,21 +98,30 @@ def _median_finite(values: np.ndarray) -> float:
 def estimate_direction(image_xy_px: np.ndarray) -> int:
     """+1 if the runner faces the image's right, -1 if its left.
 
-    Uses where the body points, not where it goes, so that treadmill and panning-camera
-    clips (no travel across the image) work too: toes ahead of heels, and the nose ahead
-    of the ears. The hips' travel across the image breaks a tie.
+    Two cues, each in units of the runner's leg length:
+
+    * travel: the hips crossing the image (decisive when they travel more than two leg
+      lengths, i.e. a static camera);
+    * facing: where the body points, which also works on a treadmill or with a panning
+      camera: knees bend forward (the knee lies ahead of the hip-ankle line) and the toes
+      lie ahead of the ankle.
     """
-    votes = []
-    for side in SIDES:
-        votes.append(image_xy_px[:, side_index(side, "foot_index"), 0] - image_xy_px[:, side_index(side, "heel"), 0])
-        votes.append(image_xy_px[:, INDEX["nose"], 0] - image_xy_px[:, side_index(side, "ear"), 0])
-    facing = _median_finite(np.concatenate(votes))
-    if np.isfinite(facing) and abs(facing) > 1e-6:
-        return 1 if facing > 0 else -1
+    leg = np.nanmedian(_leg_lengths(image_xy_px)) if np.isfinite(_leg_lengths(image_xy_px)).any() else np.nan
     hip_x = np.nanmean(image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]], 0], axis=1)
     finite = np.flatnonzero(np.isfinite(hip_x))
-    if finite.size >= 2 and hip_x[finite[-1]] != hip_x[finite[0]]:
-        return 1 if hip_x[finite[-1]] > hip_x[finite[0]] else -1
+    if finite.size >= 2 and np.isfinite(leg) and leg > 0:
+        edge = max(1, finite.size // 10)
+        travel = np.median(hip_x[finite[-edge:]]) - np.median(hip_x[finite[:edge]])
+        if abs(travel) > 2.0 * leg:
+            return 1 if travel > 0 else -1
+    votes = []
+    for side in SIDES:
+        hip, knee, ankle, toe = (image_xy_px[:, side_index(side, p), 0] for p in ("hip", "knee", "ankle", "foot_index"))
+        votes.append(knee - 0.5 * (hip + ankle))
+        votes.append(toe - ankle)
+    facing = np.nansum([_median_finite(v) for v in votes if np.isfinite(v).any()])
+    if np.isfinite(facing) and facing != 0:
+        return 1 if facing > 0 else -1
     return 1
 
 

@@ -187,15 +187,19 @@ def check_model(model_path: str | os.PathLike[str] | None = None) -> Path:
     return path
 
 
-def create_landmarker(model_path: Path, max_people: int) -> Any:
-    """A PoseLandmarker in VIDEO mode (one per video; use it as a context manager)."""
+def create_landmarker(model_path: Path, num_poses: int, mode: str = "video") -> Any:
+    """A MediaPipe PoseLandmarker (``mode`` ``"video"`` or ``"image"``); use it as a context manager.
+
+    VIDEO-mode landmarkers track people between calls and need strictly increasing
+    timestamps over their whole life, so :func:`extract_pose` creates its own per video.
+    """
     from mediapipe.tasks.python import vision
     from mediapipe.tasks.python.core.base_options import BaseOptions
 
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(model_path)),
-        running_mode=vision.RunningMode.VIDEO,
-        num_poses=int(max_people),
+        running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
+        num_poses=int(num_poses),
         output_segmentation_masks=False,
     )
     try:
@@ -205,35 +209,75 @@ def create_landmarker(model_path: Path, max_people: int) -> Any:
         raise PoseModelError(f"pose model '{model_path.name}' cannot be loaded by MediaPipe: {first}") from None
 
 
-def _poses_to_arrays(result: Any, width: int, height: int, k_max: int) -> tuple[np.ndarray, ...]:
-    """MediaPipe result -> (xy_px (K,33,2), z (K,33), world (K,33,3), vis (K,33), pres (K,33), n)."""
-    xy = np.full((k_max, NUM_LANDMARKS, 2), np.nan)
-    z = np.full((k_max, NUM_LANDMARKS), np.nan)
-    world = np.full((k_max, NUM_LANDMARKS, 3), np.nan)
-    vis = np.zeros((k_max, NUM_LANDMARKS))
-    pres = np.zeros((k_max, NUM_LANDMARKS))
-    poses = result.pose_landmarks[:k_max]
-    for k, (pose, wpose) in enumerate(zip(poses, result.pose_world_landmarks)):
-        a = np.array([(p.x, p.y, p.z,
-                       np.nan if p.visibility is None else p.visibility,
-                       np.nan if p.presence is None else p.presence) for p in pose], dtype=float)
-        w = np.array([(p.x, p.y, p.z) for p in wpose], dtype=float)
-        xy[k] = a[:, :2] * (width, height)
-        z[k] = a[:, 2]
-        world[k] = w
-        vis[k] = np.nan_to_num(a[:, 3])
-        pres[k] = np.nan_to_num(a[:, 4])
-    return xy, z, world, vis, pres, len(poses)
+@dataclass
+class _Poses:
+    """Poses seen in one frame: D people, upright full-resolution image coordinates.
+
+    ``source`` says which pass found each pose: 0 whole frame, 1 runner window, 2 search tile.
+    """
+
+    xy: np.ndarray  # (D, 33, 2) px
+    z: np.ndarray  # (D, 33), normalised by the full image width
+    world: np.ndarray  # (D, 33, 3) m
+    vis: np.ndarray  # (D, 33)
+    pres: np.ndarray  # (D, 33)
+    source: np.ndarray  # (D,) int
+
+    @classmethod
+    def empty(cls) -> _Poses:
+        return cls(np.zeros((0, NUM_LANDMARKS, 2)), np.zeros((0, NUM_LANDMARKS)), np.zeros((0, NUM_LANDMARKS, 3)),
+                   np.zeros((0, NUM_LANDMARKS)), np.zeros((0, NUM_LANDMARKS)), np.zeros(0, dtype=int))
+
+    @classmethod
+    def concat(cls, parts: Sequence[_Poses]) -> _Poses:
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
+    def take(self, keep: np.ndarray) -> _Poses:
+        return _Poses(*(getattr(self, f.name)[keep] for f in fields(self)))
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
 
 
-def _dedupe(xy: np.ndarray, n: int) -> np.ndarray:
-    """Indices of poses to keep: drop near-duplicates (the model can return one person twice)."""
+@dataclass(frozen=True)
+class _View:
+    """A rectangle of the model-input frame fed to the model: origin and size in its pixels."""
+
+    x0: int
+    y0: int
+    w: int
+    h: int
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(image[self.y0:self.y0 + self.h, self.x0:self.x0 + self.w])
+
+
+def _result_to_poses(result: Any, view: _View, frame_scale: float, full_width: int, source: int) -> _Poses:
+    """MediaPipe result on *view* -> full-resolution :class:`_Poses`."""
+    n = len(result.pose_landmarks)
+    if n == 0:
+        return _Poses.empty()
+    a = np.array([[(p.x, p.y, p.z,
+                    np.nan if p.visibility is None else p.visibility,
+                    np.nan if p.presence is None else p.presence) for p in pose]
+                  for pose in result.pose_landmarks], dtype=float)  # (n, 33, 5)
+    world = np.array([[(p.x, p.y, p.z) for p in pose] for pose in result.pose_world_landmarks], dtype=float)
+    xy = (a[..., :2] * (view.w, view.h) + (view.x0, view.y0)) / frame_scale
+    z = a[..., 2] * view.w / frame_scale / full_width
+    return _Poses(xy, z, world.reshape(n, NUM_LANDMARKS, 3), np.nan_to_num(a[..., 3]), np.nan_to_num(a[..., 4]),
+                  np.full(n, source, dtype=int))
+
+
+def _dedupe(poses: _Poses, max_iou: float = 0.5) -> _Poses:
+    """Drop poses overlapping an earlier one (one person seen twice, by two passes or tiles)."""
     keep: list[int] = []
-    for k in range(n):
-        box_k = _bbox(xy[k])
-        if all(_iou(box_k, _bbox(xy[j])) < 0.6 for j in keep):
+    boxes = [_bbox(poses.xy[k]) for k in range(len(poses))]
+    for k in range(len(poses)):
+        if all(_iou(boxes[k], boxes[j]) < max_iou for j in keep):
             keep.append(k)
-    return np.array(keep, dtype=int)
+    return poses.take(np.array(keep, dtype=int))
 
 
 def _bbox(xy: np.ndarray) -> np.ndarray:
@@ -270,12 +314,102 @@ class _nan_quiet:
         self._ctx.__exit__(*exc)
 
 
-def link_people(xy: np.ndarray, *, gate: float = 0.6, gate_growth: float = 0.25,
-                max_gap: int = 15) -> np.ndarray:
+@dataclass
+class _Person:
+    """A person being linked over time (image pixels, per-frame units)."""
+
+    last_t: int
+    centre: np.ndarray  # hip centre
+    velocity: np.ndarray  # per frame
+    size: float  # landmark bounding-box diagonal
+    relative: np.ndarray  # (33, 2) landmarks minus hip centre
+    pan: np.ndarray  # cumulative background shift at last_t
+    travel: float = 0.0  # summed |hip motion against the background| / size
+    limbs: float = 0.0  # summed mean |landmark motion relative to the hip| / size
+    frames: int = 1
+
+    @property
+    def activity(self) -> float:
+        return self.travel + self.limbs
+
+
+class _Linker:
+    """Online linking of per-frame poses into people (see :func:`link_people`)."""
+
+    def __init__(self, gate: float = 0.6, gate_growth: float = 0.25, max_gap: int = 15) -> None:
+        self.gate, self.gate_growth, self.max_gap = gate, gate_growth, max_gap
+        self.people: dict[int, _Person] = {}  # everyone ever seen, by id
+        self._pan = np.zeros(2)
+
+    def live(self, t: int) -> list[int]:
+        return [pid for pid, p in self.people.items() if t - p.last_t <= self.max_gap]
+
+    def predict(self, pid: int, t: int) -> tuple[np.ndarray, float]:
+        """Predicted hip centre (constant velocity) and size of person *pid* at frame *t*."""
+        p = self.people[pid]
+        return p.centre + p.velocity * (t - p.last_t), p.size
+
+    def matches(self, pid: int, t: int, xy: np.ndarray) -> np.ndarray:
+        """(D,) bool: which poses *xy* (D, 33, 2) lie within person *pid*'s gate at frame *t*."""
+        return np.isfinite(self._distances(pid, t, xy))
+
+    def _distances(self, pid: int, t: int, xy: np.ndarray) -> np.ndarray:
+        pred, size = self.predict(pid, t)
+        centre = xy[:, _HIPS].mean(axis=1)
+        scale = np.maximum(size, _body_size(xy))
+        dist = np.linalg.norm(centre - pred, axis=-1) / scale
+        gap = t - self.people[pid].last_t
+        return np.where(dist <= self.gate + self.gate_growth * (gap - 1), dist, np.inf)
+
+    def update(self, t: int, xy: np.ndarray, shift: np.ndarray | tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+        """Link poses *xy* (D, 33, 2) of frame *t* (frames in increasing order); return their ids."""
+        from scipy.optimize import linear_sum_assignment
+
+        self._pan = self._pan + np.asarray(shift, dtype=float)
+        ids = np.full(xy.shape[0], -1, dtype=int)
+        if xy.shape[0] == 0:
+            return ids
+        people = self.live(t)
+        if people:
+            cost = np.stack([self._distances(pid, t, xy) for pid in people])
+            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
+            for r, c in zip(rows, cols):
+                if np.isfinite(cost[r, c]):
+                    ids[c] = people[r]
+                    self._continue(people[r], t, xy[c])
+        for k in np.flatnonzero(ids < 0):
+            pid = len(self.people)
+            centre = xy[k, _HIPS].mean(axis=0)
+            self.people[pid] = _Person(t, centre, np.zeros(2), float(_body_size(xy[k])),
+                                       xy[k] - centre, self._pan.copy())
+            ids[k] = pid
+        return ids
+
+    def _continue(self, pid: int, t: int, xy: np.ndarray) -> None:
+        p = self.people[pid]
+        centre = xy[_HIPS].mean(axis=0)
+        size = float(_body_size(xy))
+        gap = t - p.last_t
+        if gap == 1:  # activity counts consecutive frames only
+            p.travel += float(np.linalg.norm((centre - p.centre) - (self._pan - p.pan))) / p.size
+            p.limbs += float(np.nanmean(np.linalg.norm((xy - centre) - p.relative, axis=-1))) / p.size
+        p.velocity = 0.5 * p.velocity + 0.5 * (centre - p.centre) / gap
+        p.centre, p.size, p.relative, p.pan = centre, 0.8 * p.size + 0.2 * size, xy - centre, self._pan.copy()
+        p.last_t = t
+        p.frames += 1
+
+    def most_active(self, among: Sequence[int] | None = None) -> int | None:
+        pool = list(self.people) if among is None else list(among)
+        return max(pool, key=lambda pid: (self.people[pid].activity, self.people[pid].frames)) if pool else None
+
+
+def link_people(xy: np.ndarray, background_shift: np.ndarray | None = None, *, gate: float = 0.6,
+                gate_growth: float = 0.25, max_gap: int = 15) -> np.ndarray:
     """Link per-frame poses into people over time.
 
     Args:
         xy: (N, K, 33, 2) image landmarks of up to K poses per frame (NaN = no pose).
+        background_shift: (N, 2) global picture shift per frame (camera pan), or None.
         gate: largest distance, in body sizes (landmark bounding-box diagonals), between a
             pose's hip centre and a person's predicted hip centre (constant velocity) for
             the pose to continue that person.
@@ -286,95 +420,29 @@ def link_people(xy: np.ndarray, *, gate: float = 0.6, gate_growth: float = 0.25,
         (N, K) int person id per pose (-1 where no pose), ids numbered from 0 in order of
         first appearance. Assignment per frame is optimal (Hungarian) within the gates.
     """
-    from scipy.optimize import linear_sum_assignment
-
-    n_frames, k_max = xy.shape[:2]
-    ids = np.full((n_frames, k_max), -1, dtype=int)
-    with _nan_quiet():
-        centre = np.nanmean(xy[:, :, _HIPS, :], axis=2)  # (N, K, 2)
-    size = _body_size(xy)  # (N, K)
-    valid = np.isfinite(centre).all(axis=-1) & np.isfinite(size) & (size > 0)
-    # live people: id -> (last frame, last centre, velocity per frame, size)
-    live: dict[int, tuple[int, np.ndarray, np.ndarray, float]] = {}
-    next_id = 0
-    for t in range(n_frames):
-        dets = np.flatnonzero(valid[t])
-        for pid in [p for p, s in live.items() if t - s[0] > max_gap]:
-            del live[pid]
-        people = list(live)
-        assigned: set[int] = set()
-        if dets.size and people:
-            cost = np.full((len(people), dets.size), np.inf)
-            for i, pid in enumerate(people):
-                last_t, last_c, vel, psize = live[pid]
-                gap = t - last_t
-                pred = last_c + vel * gap
-                scale = np.maximum(psize, size[t, dets])
-                dist = np.linalg.norm(centre[t, dets] - pred, axis=-1) / scale
-                ok = dist <= gate + gate_growth * (gap - 1)
-                cost[i, ok] = dist[ok]
-            finite = np.where(np.isfinite(cost), cost, 1e6)
-            rows, cols = linear_sum_assignment(finite)
-            for r, c in zip(rows, cols):
-                if not np.isfinite(cost[r, c]):
-                    continue
-                pid, k = people[r], dets[c]
-                last_t, last_c, vel, psize = live[pid]
-                new_vel = (centre[t, k] - last_c) / (t - last_t)
-                live[pid] = (t, centre[t, k], 0.5 * vel + 0.5 * new_vel, 0.8 * psize + 0.2 * size[t, k])
-                ids[t, k] = pid
-                assigned.add(int(k))
-        for k in dets:
-            if int(k) not in assigned:
-                live[next_id] = (t, centre[t, k], np.zeros(2), float(size[t, k]))
-                ids[t, k] = next_id
-                next_id += 1
+    linker = _Linker(gate, gate_growth, max_gap)
+    ids = np.full(xy.shape[:2], -1, dtype=int)
+    shifts = np.zeros((xy.shape[0], 2)) if background_shift is None else np.asarray(background_shift, float)
+    for t in range(xy.shape[0]):
+        valid = np.flatnonzero(np.isfinite(xy[t]).all(axis=(-1, -2)))
+        ids[t, valid] = linker.update(t, xy[t, valid], shifts[t])
     return ids
 
 
-def _person_activity(xy: np.ndarray, ids: np.ndarray, shift: np.ndarray, pid: int) -> tuple[float, float, int]:
-    """(travel, limb motion, frames) of person *pid*, motions in body sizes summed over frames.
-
-    Travel is the hip-centre displacement against the background (the camera's pan, from
-    the global picture shift, is removed) between consecutive frames where the person is
-    seen; limb motion is the mean displacement of the landmarks relative to the hip centre.
-    """
-    t_idx, k_idx = np.nonzero(ids == pid)
-    order = np.argsort(t_idx)
-    t_idx, k_idx = t_idx[order], k_idx[order]
-    if t_idx.size < 2:
-        return 0.0, 0.0, int(t_idx.size)
-    pts = xy[t_idx, k_idx]  # (M, 33, 2)
-    centre = pts[:, _HIPS].mean(axis=1)
-    size = float(np.nanmedian(_body_size(pts)))
-    consecutive = np.diff(t_idx) == 1
-    pan = np.cumsum(shift, axis=0)[t_idx]  # background position per frame
-    travel = np.linalg.norm(np.diff(centre - pan, axis=0), axis=-1)[consecutive]
-    rel = pts - centre[:, None, :]
-    limbs = np.nanmean(np.linalg.norm(np.diff(rel, axis=0), axis=-1), axis=-1)[consecutive]
-    return float(np.nansum(travel) / size), float(np.nansum(limbs) / size), int(t_idx.size)
-
-
-def _choose_runner(xy: np.ndarray, ids: np.ndarray, shift: np.ndarray) -> tuple[int, str]:
-    """The person who moves the most (travel + limb motion), and a plain explanation."""
-    pids = np.unique(ids[ids >= 0])
-    if pids.size == 0:
-        return -1, "nobody was detected"
-    stats = {int(p): _person_activity(xy, ids, shift, int(p)) for p in pids}
-    score = {p: s[0] + s[1] for p, s in stats.items()}
-    best = max(score, key=lambda p: (score[p], stats[p][2]))
-    n = ids.shape[0]
-    travel, limbs, seen = stats[best]
-    text = (f"followed the person who moved the most: seen in {seen} of {n} frames, "
-            f"travelled {travel:.1f} body sizes against the background, limb motion {limbs:.1f}")
-    others = sorted((p for p in stats if p != best), key=lambda p: -score[p])
+def _describe_choice(linker: _Linker, runner: int, n_frames: int) -> str:
+    if runner < 0:
+        return "nobody was detected"
+    p = linker.people[runner]
+    text = (f"followed the person who moved the most: seen in {p.frames} of {n_frames} frames, "
+            f"travelled {p.travel:.1f} body sizes against the background, limb motion {p.limbs:.1f}")
+    others = sorted((q for q in linker.people.values() if q is not p), key=lambda q: -q.activity)
     if others:
         o = others[0]
-        text += (f"; {len(others)} other person track(s), the most active seen in {stats[o][2]} frames "
-                 f"with travel {stats[o][0]:.1f} and limb motion {stats[o][1]:.1f}")
+        text += (f"; {len(others)} other person track(s), the most active seen in {o.frames} frames "
+                 f"with travel {o.travel:.1f} and limb motion {o.limbs:.1f}")
     else:
         text += "; nobody else was detected"
-    return best, text
+    return text
 
 
 # --------------------------------------------------------------------------- left/right swaps

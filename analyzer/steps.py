@@ -279,3 +279,21 @@ def analyse_steps(
         push_leg[inside] = s.push_leg
         step_index[inside] = s.step
     return StepAnalysis(time_s, heights, in_contact, tuple(contacts), tuple(steps), push_leg.astype(str), step_index, unpaired)
+
+
+def step_lengths_m(points_m: np.ndarray, time_s: np.ndarray, steps: tuple[Step, ...], *, usable: bool) -> list[float]:
+    """Forward distance (m) between the push foot's and the next foot's contact points.
+
+    Measured from the feet's mean toe and heel position at each touchdown. Only meaningful
+    with a static camera and a runner who travels (not on a treadmill); otherwise NaN.
+    """
+    if not usable:
+        return [float("nan")] * len(steps)
+
+    def contact_x(foot: str, t: float) -> float:
+        cols = [side_index(foot, "heel"), side_index(foot, "foot_index")]
+        x = points_m[:, cols, 0].mean(axis=1)
+        ok = np.isfinite(x)
+        return float(np.interp(t, time_s[ok], x[ok])) if ok.sum() >= 2 else float("nan")
+
+    return [contact_x(s.swing_leg, s.next_touchdown_s) - contact_x(s.push_leg, s.touchdown_s) for s in steps]

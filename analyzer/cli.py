@@ -1,0 +1,174 @@
+"""Command line: ``sprint-analyzer analyze VIDEO`` and ``sprint-analyzer batch FOLDER``.
+
+A thin shell: it parses and validates options (before any work starts), then hands over
+to :mod:`analyzer.batch`. Exit codes: 0 all analysed, 1 some videos failed, 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from analyzer import __version__
+from analyzer.athlete import SIDECAR_NAME, SettingsError, check_fps, check_height, check_mass, check_sex, check_trim
+from analyzer.counterbalance import DEFAULT_LAG_THRESHOLD_MS, DEFAULT_RATIO_THRESHOLD, Thresholds
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+Sprint technique from a side-view phone video.
+
+For each video: MediaPipe pose (BlazePose, offline), joint angles, the vertical-axis
+angular momenta of arms, torso and legs (de Leva segment model), each step split into
+the push side (the leg on the ground, with the arms and torso) and the swing side (the
+leg in the air), and an HTML report that flags the steps where the swing side's
+counterbalance comes late or falls short.
+
+Film from the side, square to the running direction, with the whole body in view,
+at 60 fps or more if the phone allows it."""
+
+EPILOG = f"""\
+examples:
+  sprint-analyzer batch my_videos/                    reports into reports/
+  sprint-analyzer batch my_videos/ -o out/ --height 1.78 --mass 72 --sex male
+  sprint-analyzer analyze clip.mov --fps 240          a 240 fps slow-motion clip saved at 30 fps
+  sprint-analyzer analyze clip.mp4 --start 2 --end 6  analyse seconds 2 to 6 only
+
+per-video values: a file named {SIDECAR_NAME} beside the videos, e.g.
+  video,height_m,mass_kg,sex,fps
+  anna_60m.mov,1.68,57,female,
+  slowmo_*.mp4,,,,240
+  *,1.80,75,male,
+(first matching row wins; empty cells are 'not given'; command-line values override it)
+
+outputs per video, in OUT/<video name>/: report.html, summary.json, steps.csv,
+frames.csv, landmarks.npz (pose cache), overlay.mp4. A batch adds OUT/index.html
+and OUT/batch_summary.csv.
+
+exit codes: 0 all videos analysed, 1 some failed (the rest are written), 2 usage error."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    out = common.add_argument_group("output")
+    out.add_argument("-o", "--out", type=Path, default=Path("reports"), metavar="OUT",
+                     help="output folder (default: reports/)")
+    out.add_argument("--overlay", action=argparse.BooleanOptionalAction, default=True,
+                     help="write overlay.mp4, the video with the skeleton and flags drawn (default: on)")
+    out.add_argument("--force", action="store_true",
+                     help="analyse again even when OUT already holds this video analysed with the same settings")
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+    athlete = common.add_argument_group("athlete (segment model; defaults are reported as defaults)")
+    athlete.add_argument("--height", type=_positive_float, metavar="M",
+                         help="stature in metres; sets the metric scale (default: estimated from the pose model)")
+    athlete.add_argument("--mass", type=_positive_float, metavar="KG", help="body mass in kg (default: 70)")
+    athlete.add_argument("--sex", choices=("male", "female"), help="de Leva segment table (default: male)")
+
+    timing = common.add_argument_group("video and timing")
+    timing.add_argument("--fps", type=_positive_float, metavar="F",
+                        help="capture rate: frames of the file per real second, for slow-motion exports "
+                             "(e.g. 240 for a 240 fps clip saved to play at 30)")
+    timing.add_argument("--start", type=_positive_float, metavar="S", help="analyse from this time (s)")
+    timing.add_argument("--end", type=_positive_float, metavar="S", help="analyse up to this time (s)")
+    timing.add_argument("--model", type=Path, metavar="PATH",
+                        help="another pose .task file (e.g. Google's pose_landmarker_heavy.task); "
+                             "default: the embedded BlazePose full model")
+
+    flags = common.add_argument_group("counterbalance flags")
+    flags.add_argument("--lag-threshold-ms", type=_positive_float, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",
+                       help=f"flag a step when the swing side peaks this much later than the push side "
+                            f"(default {DEFAULT_LAG_THRESHOLD_MS:g} ms; never below 1.5 frame intervals)")
+    flags.add_argument("--ratio-threshold", type=_positive_float, default=DEFAULT_RATIO_THRESHOLD, metavar="R",
+                       help=f"flag a step when its swing/push ratio is below R x the run's median "
+                            f"(default {DEFAULT_RATIO_THRESHOLD:g})")
+
+    parser = argparse.ArgumentParser(prog="sprint-analyzer", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{analyze,batch}")
+    p_analyze = sub.add_parser("analyze", parents=[common], help="analyse one video",
+                               description="Analyse one video into OUT/<video name>/.", epilog=EPILOG,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_analyze.add_argument("video", type=Path, help="the video file")
+    p_batch = sub.add_parser("batch", parents=[common], help="analyse every video in a folder",
+                             description="Analyse every video in FOLDER; write OUT/index.html and OUT/batch_summary.csv.",
+                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_batch.add_argument("folder", type=Path, help="folder of videos")
+    p_batch.add_argument("-r", "--recursive", action="store_true", help="also look in subfolders")
+    p_batch.add_argument("-j", "--workers", type=int, default=None, metavar="N",
+                         help="videos analysed in parallel (default: the number of CPU cores, at most the videos)")
+    p_analyze.add_argument("-j", "--workers", type=int, default=1, help=argparse.SUPPRESS)
+    return parser
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Reject bad values before any work starts (raises SettingsError)."""
+    check_height(args.height)
+    check_mass(args.mass)
+    check_sex(args.sex)
+    check_fps(args.fps)
+    check_trim(args.start, args.end)
+    if args.lag_threshold_ms <= 0:
+        raise SettingsError("--lag-threshold-ms must be positive")
+    if not 0 < args.ratio_threshold <= 1:
+        raise SettingsError("--ratio-threshold must be between 0 and 1")
+    if args.workers is not None and args.workers < 1:
+        raise SettingsError(f"--workers must be at least 1, got {args.workers}")
+    if args.model is not None and not args.model.is_file():
+        raise SettingsError(f"--model {args.model}: no such file")
+    target = args.video if args.command == "analyze" else args.folder
+    if not target.exists():
+        raise SettingsError(f"{target}: no such {'file' if args.command == 'analyze' else 'folder'}")
+    if args.command == "batch" and not target.is_dir():
+        raise SettingsError(f"{target} is not a folder (use 'sprint-analyzer analyze' for one video)")
+    if args.command == "analyze" and target.is_dir():
+        raise SettingsError(f"{target} is a folder (use 'sprint-analyzer batch' for a folder of videos)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        validate(args)
+    except SettingsError as exc:
+        print(f"sprint-analyzer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from analyzer import batch  # heavy imports (mediapipe) only once the options are sound
+
+    thresholds = Thresholds(lag_ms=args.lag_threshold_ms, ratio=args.ratio_threshold)
+    options = batch.BatchOptions(
+        out_root=args.out, height_m=args.height, mass_kg=args.mass, sex=args.sex, fps=args.fps,
+        start_s=args.start, end_s=args.end, model_path=args.model, overlay=args.overlay,
+        thresholds=thresholds, force=args.force, progress=not args.quiet,
+        workers=args.workers or min(os.cpu_count() or 1, 4),
+    )
+    try:
+        if args.command == "analyze":
+            result = batch.run([args.video], options, source_root=args.video.parent, write_index=False)
+        else:
+            videos = batch.find_inputs(args.folder, recursive=args.recursive, exclude=args.out)
+            if not videos:
+                print(f"sprint-analyzer: error: {args.folder} holds no files to analyse", file=sys.stderr)
+                return EXIT_USAGE
+            result = batch.run(videos, options, source_root=args.folder, write_index=True)
+    except batch.OutputError as exc:
+        print(f"sprint-analyzer: error: {exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    except KeyboardInterrupt:
+        print("\nsprint-analyzer: interrupted; finished videos are kept, run the same command again to finish the rest",
+              file=sys.stderr)
+        return 130
+    return EXIT_OK if result.all_ok else EXIT_SOME_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Frame-rate truth: timing no runner can produce, and the likely slow-motion factor.
+
+Phone footage often lies about time: a 240 fps capture saved to play at 30 fps says
+"30 fps" in its container, and every time-based number computed from it comes out 8x
+too slow. This module does not rescale anything silently; it says what looks wrong and
+suggests the ``--fps`` value (frames of the file per real second) that would fix it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Step rates any runner produces, from a slow jog to the fastest sprinters (steps/min).
+PLAUSIBLE_CADENCE_STEPS_PER_MIN = (130.0, 330.0)
+#: Ground contact times from sprinting to slow jogging (s).
+PLAUSIBLE_CONTACT_S = (0.06, 0.45)
+#: Typical cadence used to estimate the slow-motion factor: sprinting and jogging.
+TYPICAL_SPRINT_CADENCE = 260.0
+TYPICAL_JOG_CADENCE = 170.0
+#: A contact shorter than this share of the step is sprint-like (~0.4 at speed; ~0.6 jogging).
+SPRINT_CONTACT_SHARE = 0.5
+#: Frame rates phones and cameras record at.
+USUAL_RATES = (48.0, 50.0, 60.0, 90.0, 100.0, 120.0, 180.0, 240.0, 480.0, 960.0)
+
+
+@dataclass(frozen=True)
+class TimingCheck:
+    """The verdict on a clip's timing.
+
+    Attributes:
+        plausible: cadence and contact time are within what runners produce.
+        slow_motion_factor: the estimated ratio of real time to video time (None when plausible).
+        suggested_fps: the ``--fps`` value to pass (frames of this file per real second).
+        sentence: a plain sentence for the warnings, or None.
+    """
+
+    plausible: bool
+    slow_motion_factor: float | None
+    suggested_fps: float | None
+    sentence: str | None
+
+
+def suggest_capture_fps(frames_per_video_second: float, factor: float) -> float:
+    """The usual rate (or whole multiple of the file's rate) nearest ``rate x factor``."""
+    target = frames_per_video_second * factor
+    candidates = set(USUAL_RATES) | {round(frames_per_video_second * k) for k in range(2, 11)}
+    return float(min(candidates, key=lambda c: abs(math.log(c / target))))
+
+
+def check_timing(
+    *,
+    cadence_steps_per_min: float,
+    mean_contact_s: float,
+    mean_step_s: float,
+    fps_used: float,
+    fps_source: str,
+) -> TimingCheck:
+    """Judge whether the clip's timing is humanly possible; estimate a slow-motion factor.
+
+    Args:
+        cadence_steps_per_min, mean_contact_s, mean_step_s: from the detected steps (NaN if none).
+        fps_used: the frame rate the times were computed with (frames per second of video time).
+        fps_source: ``container``, ``--fps`` or ``sidecar``.
+    """
+    if not (math.isfinite(cadence_steps_per_min) and math.isfinite(mean_contact_s)):
+        return TimingCheck(True, None, None, None)
+    lo_c, hi_c = PLAUSIBLE_CADENCE_STEPS_PER_MIN
+    lo_t, hi_t = PLAUSIBLE_CONTACT_S
+    too_slow = cadence_steps_per_min < lo_c or mean_contact_s > hi_t
+    too_fast = cadence_steps_per_min > hi_c or mean_contact_s < lo_t
+    if not (too_slow or too_fast):
+        return TimingCheck(True, None, None, None)
+    contact_share = mean_contact_s / mean_step_s if mean_step_s > 0 else 1.0
+    typical = TYPICAL_SPRINT_CADENCE if contact_share < SPRINT_CONTACT_SHARE else TYPICAL_JOG_CADENCE
+    factor = typical / cadence_steps_per_min
+    given = "the frame rate you gave" if fps_source != "container" else "the file's frame rate"
+    if too_slow:
+        suggested = suggest_capture_fps(fps_used, factor)
+        sentence = (
+            f"Timing no runner produces: {cadence_steps_per_min:.0f} steps/min with {mean_contact_s * 1000:.0f} ms "
+            f"contacts at {given} ({fps_used:g} fps). This looks like a slow-motion export about "
+            f"{factor:.1f}x slower than real time; if it was filmed in slow motion, run it again with "
+            f"--fps {suggested:g} (the frames this file holds per real second)."
+        )
+        return TimingCheck(False, factor, suggested, sentence)
+    sentence = (
+        f"Timing faster than any runner: {cadence_steps_per_min:.0f} steps/min with {mean_contact_s * 1000:.0f} ms "
+        f"contacts at {given} ({fps_used:g} fps). Check the frame rate (--fps) you gave."
+    )
+    return TimingCheck(False, factor, None, sentence)

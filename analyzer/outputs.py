@@ -1,0 +1,104 @@
+"""The output contract (``../shared/docs/outputs.md``): frames.csv, steps.csv, summary.json.
+
+Column names here are a promise to users' scripts and spreadsheets: add columns freely,
+never rename or remove one. Writing is atomic (``analyzer.atomic``). Missing numbers are
+empty CSV cells and ``null`` in JSON; booleans are ``true``/``false``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from analyzer import atomic
+
+MOMENTUM_GROUPS: tuple[str, ...] = (
+    "arms", "torso", "push_leg", "swing_leg", "whole_body", "left_arm", "right_arm", "left_leg", "right_leg",
+)
+
+STEP_COLUMNS: tuple[str, ...] = (
+    "step", "push_leg", "touchdown_frame", "touchdown_s", "toeoff_frame", "toeoff_s", "next_touchdown_s",
+    "contact_s", "flight_s", "step_time_s", "step_frequency_hz", "push_peak_s", "swing_peak_s", "lag_ms",
+    "counterbalance_ratio", "flagged", "flag_reason",
+    # Beyond the contract's minimum:
+    "flag_kinds", "lag_xcorr_ms", "push_peak_kg_m2_s", "swing_peak_kg_m2_s", "push_peak_norm", "swing_peak_norm",
+    "ground_impulse_norm", "timing_uncertainty_ms", "step_length_m", "speed_m_s",
+)
+
+BATCH_COLUMNS: tuple[str, ...] = (
+    "video", "status", "message", "steps", "flagged_steps", "cadence_steps_per_min", "mean_contact_s", "report",
+    "mean_flight_s", "mean_lag_ms", "view", "fps", "warnings",
+)
+
+
+def format_cell(value: Any) -> str:
+    """One CSV cell: empty for missing numbers, true/false for booleans, 6 significant digits."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if not math.isfinite(f):
+            return ""
+        return f"{f:.6g}"
+    return str(value)
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([format_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def write_columns_csv(path, columns: Mapping[str, np.ndarray]) -> None:
+    """Write equal-length columns as a CSV, atomically."""
+    names = list(columns)
+    arrays = [np.asarray(columns[n]) for n in names]
+    lengths = {a.shape[0] for a in arrays}
+    if len(lengths) > 1:
+        raise ValueError(f"columns differ in length: {lengths}")
+    rows = zip(*(a.tolist() for a in arrays)) if arrays else iter(())
+    atomic.write_text(path, csv_text(names, rows))
+
+
+def write_rows_csv(path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write dict rows as a CSV with the given column order (extra keys ignored), atomically."""
+    atomic.write_text(path, csv_text(columns, ([row.get(c) for c in columns] for row in rows)))
+
+
+def read_rows_csv(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def to_jsonable(value: Any) -> Any:
+    """numpy scalars and arrays to plain Python; NaN and infinities to None."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def write_json(path, data: Mapping[str, Any]) -> None:
+    atomic.write_text(path, json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
