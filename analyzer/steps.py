@@ -28,6 +28,10 @@ COARSE_THRESHOLD_FRACTION = 0.045
 REFINE_MARGIN_FRACTION = 0.012
 #: Contacts shorter than this are noise (s).
 MIN_CONTACT_S = 0.04
+#: During a real contact the pelvis passes over the foot: the foot must travel backward
+#: relative to the pelvis by at least this fraction of stature (a sprint contact covers
+#: ~0.5 stature, a jog ~0.3). Rejects standing, crouching in the blocks, running in place.
+MIN_CONTACT_SWEEP_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,8 @@ def detect_contacts(
     coarse_threshold_m: float,
     refine_margin_m: float,
     min_contact_s: float = MIN_CONTACT_S,
+    foot_forward_m: np.ndarray | None = None,
+    min_sweep_m: float = 0.0,
 ) -> list[Contact]:
     """Contacts of one foot from its height above the ground.
 
@@ -180,6 +186,9 @@ def detect_contacts(
         coarse_threshold_m: below this height the foot may be in contact.
         refine_margin_m: events are crossings of the contact plateau plus this margin.
         min_contact_s: shorter coarse contacts are discarded.
+        foot_forward_m: (N,) the foot's forward position relative to the pelvis (m); when
+            given, a contact counts only if the foot moves backward relative to the pelvis
+            by at least *min_sweep_m* during it (the body passing over the planted foot).
     """
     height = np.asarray(foot_height_m, dtype=float)
     n = height.size
@@ -202,6 +211,11 @@ def detect_contacts(
         while j < n - 1 and np.isfinite(height[j + 1]) and height[j + 1] <= level:
             j += 1
         toeoff = np.nan if j == n - 1 or not np.isfinite(height[j + 1]) else _crossing_time(time_s, height, j + 1, j, level)
+        if foot_forward_m is not None and min_sweep_m > 0:
+            rel = foot_forward_m[start:stop]
+            ok = np.isfinite(rel)
+            if ok.sum() < 2 or rel[ok][0] - rel[ok][-1] < min_sweep_m:
+                continue
         contacts.append(Contact(foot, float(touchdown), float(toeoff)))
     # Two coarse contacts that refine into overlapping ones are one contact.
     merged: list[Contact] = []
@@ -241,9 +255,13 @@ def analyse_steps(
     coarse = COARSE_THRESHOLD_FRACTION * height_m if coarse_threshold_m is None else coarse_threshold_m
     margin = REFINE_MARGIN_FRACTION * height_m if refine_margin_m is None else refine_margin_m
     heights = foot_heights_m(points_m, time_s)
+    pelvis_x = 0.5 * (points_m[:, side_index("left", "hip"), 0] + points_m[:, side_index("right", "hip"), 0])
     contacts: list[Contact] = []
     for k, side in enumerate(SIDES):
-        contacts += detect_contacts(heights[:, k], time_s, side, coarse_threshold_m=coarse, refine_margin_m=margin)
+        foot_x = 0.5 * (points_m[:, side_index(side, "heel"), 0] + points_m[:, side_index(side, "foot_index"), 0])
+        contacts += detect_contacts(heights[:, k], time_s, side, coarse_threshold_m=coarse, refine_margin_m=margin,
+                                    foot_forward_m=foot_x - pelvis_x,
+                                    min_sweep_m=MIN_CONTACT_SWEEP_FRACTION * height_m)
     contacts.sort(key=lambda c: c.touchdown_s if np.isfinite(c.touchdown_s) else c.toeoff_s - 1e3)
 
     in_contact = np.zeros((time_s.size, 2), dtype=bool)
