@@ -166,6 +166,24 @@ def _crossing_time(time_s: np.ndarray, height: np.ndarray, i_above: int, i_below
     return float(time_s[i_above] + w * (time_s[i_below] - time_s[i_above]))
 
 
+def _event_time(time_s: np.ndarray, height: np.ndarray, i_air: int, i_ground: int, level: float, plateau: float) -> float:
+    """Touchdown or toe-off time between an airborne and a grounded sample.
+
+    The crossing of ``level`` (plateau + margin) comes early for a touchdown and late for
+    a toe-off, by margin / vertical speed. The foot's path is extended along the slope
+    between the two samples down to the plateau, but never past the grounded sample.
+    """
+    t_cross = _crossing_time(time_s, height, i_air, i_ground, level)
+    dt = time_s[i_ground] - time_s[i_air]
+    dh = height[i_air] - height[i_ground]
+    if not (np.isfinite(dh) and dh > 0 and dt != 0):
+        return t_cross
+    to_plateau = (level - plateau) / dh * dt  # signed: positive for a touchdown
+    t_event = t_cross + to_plateau
+    lo, hi = sorted((t_cross, float(time_s[i_ground])))
+    return float(np.clip(t_event, lo, hi))
+
+
 def detect_contacts(
     foot_height_m: np.ndarray,
     time_s: np.ndarray,
@@ -206,11 +224,11 @@ def detect_contacts(
         i = mid
         while i > 0 and np.isfinite(height[i - 1]) and height[i - 1] <= level:
             i -= 1
-        touchdown = np.nan if i == 0 or not np.isfinite(height[i - 1]) else _crossing_time(time_s, height, i - 1, i, level)
+        touchdown = np.nan if i == 0 or not np.isfinite(height[i - 1]) else _event_time(time_s, height, i - 1, i, level, plateau)
         j = mid
         while j < n - 1 and np.isfinite(height[j + 1]) and height[j + 1] <= level:
             j += 1
-        toeoff = np.nan if j == n - 1 or not np.isfinite(height[j + 1]) else _crossing_time(time_s, height, j + 1, j, level)
+        toeoff = np.nan if j == n - 1 or not np.isfinite(height[j + 1]) else _event_time(time_s, height, j + 1, j, level, plateau)
         if foot_forward_m is not None and min_sweep_m > 0:
             rel = foot_forward_m[start:stop]
             ok = np.isfinite(rel)
