@@ -434,7 +434,7 @@ def comparison_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure | None:
         fig.add_bar(x=names, y=values, name=title, marker_color=colour,
                     hovertemplate=f"%{{x}}<br>{fmt}<extra></extra>", row=i, col=1)
     fig.update_layout(height=180 * len(panels) + 80, showlegend=False, hovermode="closest",
-                      margin=dict(b=40))
+                      margin=dict(b=40), bargap=0.3 if len(ok_rows) > 3 else 0.6)
     fig.update_yaxes(fixedrange=True, rangemode="tozero")
     fig.update_xaxes(type="category", tickangle=-30 if len(ok_rows) > 4 else 0)
     return fig

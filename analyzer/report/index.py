@@ -6,6 +6,7 @@ videos, so that a coach can follow an athlete across sessions.
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,12 +39,22 @@ def _report_href(row: Mapping[str, Any], out_root: Path) -> str | None:
     return url_path(report)
 
 
-def _num_cell(value: float, text: str) -> str:
-    data = f"{value:.6g}" if value == value and abs(value) != float("inf") else ""
-    return f'<td data-value="{data}">{esc(text)}</td>'
+#: The video table's columns: (header, sort type, CSS class).
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Video", "text", "text first-col"),
+    ("Status", "text", "text"),
+    ("View", "text", "text"),
+    ("Steps", "number", ""),
+    ("Flagged", "number", ""),
+    ("Cadence (steps/min)", "number", ""),
+    ("Contact (ms)", "number", ""),
+    ("Mean lag (ms)", "number", ""),
+    ("Message and warnings", "text", "text wrap notes"),
+)
 
 
-def _row_html(row: Mapping[str, Any], out_root: Path) -> str:
+def _cells(row: Mapping[str, Any], out_root: Path) -> list[tuple[str, str]]:
+    """``(data-value, inner HTML)`` for each of :data:`COLUMNS` (data-value ``""`` = none)."""
     status = str(row.get("status") or "").lower()
     status_class = status if status in STATUSES else "skipped"
     video = str(row.get("video") or MISSING)
@@ -52,8 +63,7 @@ def _row_html(row: Mapping[str, Any], out_root: Path) -> str:
     steps = to_float(row.get("steps"))
     flagged = to_float(row.get("flagged_steps"))
     share = flagged / steps if steps > 0 else float("nan")
-    flagged_text = (f"{to_int(flagged)} ({share * 100:.0f}%)" if share == share
-                    else fmt_number(flagged, 0))
+    flagged_text = f"{to_int(flagged)} ({share * 100:.0f}%)" if math.isfinite(share) else fmt_number(flagged, 0)
     view = str(row.get("view") or "")
     message = str(row.get("message") or "").strip()
     warnings = _warnings_of(row)
@@ -63,19 +73,30 @@ def _row_html(row: Mapping[str, Any], out_root: Path) -> str:
     contact_ms = to_float(row.get("mean_contact_s")) * 1000.0
     lag = to_float(row.get("mean_lag_ms"))
     cadence = to_float(row.get("cadence_steps_per_min"))
-    return "".join((
-        f'<tr class="status-{esc(status_class)}">',
-        f'<td class="text first-col">{name}</td>',
-        f'<td class="text" data-value="{esc(status)}"><span class="badge {esc(status_class)}">{esc(status or MISSING)}</span></td>',
-        f'<td class="text">{esc(VIEW_WORDS.get(view, view) if view else MISSING)}</td>',
-        _num_cell(steps, fmt_number(steps, 0)),
-        _num_cell(share, flagged_text),
-        _num_cell(cadence, fmt_number(cadence, 0)),
-        _num_cell(contact_ms, fmt_number(contact_ms, 0)),
-        _num_cell(lag, fmt_number(lag, 0, signed=True)),
-        f'<td class="text wrap">{notes or f"<span class=muted>{MISSING}</span>"}</td>',
-        "</tr>",
-    ))
+    return [
+        (video.lower(), name),
+        (status, f'<span class="badge {esc(status_class)}">{esc(status or MISSING)}</span>'),
+        (view, esc(VIEW_WORDS.get(view, view) if view else MISSING)),
+        (_sort_value(steps), esc(fmt_number(steps, 0))),
+        (_sort_value(share), esc(flagged_text)),
+        (_sort_value(cadence), esc(fmt_number(cadence, 0))),
+        (_sort_value(contact_ms), esc(fmt_number(contact_ms, 0))),
+        (_sort_value(lag), esc(fmt_number(lag, 0, signed=True))),
+        ("", notes or f'<span class="muted">{MISSING}</span>'),
+    ]
+
+
+def _sort_value(number: float) -> str:
+    return f"{number:.6g}" if math.isfinite(number) else ""
+
+
+def _row_html(row: Mapping[str, Any], out_root: Path) -> str:
+    """One video's table row; each cell carries its header as ``data-label`` for phone cards."""
+    cells = "".join(
+        f'<td class="{esc(cls)}" data-label="{esc(header)}" data-value="{esc(value)}">{inner}</td>'
+        for (header, _, cls), (value, inner) in zip(COLUMNS, _cells(row, out_root))
+    )
+    return f"<tr>{cells}</tr>"
 
 
 def _counts(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -91,17 +112,13 @@ def build_index_html(rows: Sequence[Mapping[str, Any]], out_root: str | Path, *,
     """The index page as a string (see :func:`render_index`)."""
     out_root = Path(out_root)
     comparison = figures.comparison_figure(rows)
-    headers = (("Video", "text", "text first-col"), ("Status", "text", "text"), ("View", "text", "text"),
-               ("Steps", "number", ""), ("Flagged", "number", ""), ("Cadence (steps/min)", "number", ""),
-               ("Contact (ms)", "number", ""), ("Mean lag (ms)", "number", ""),
-               ("Message and warnings", "text", "text"))
     head = "".join(f'<th class="{cls}" data-type="{kind}"><button type="button" class="sort">{esc(h)}</button></th>'
-                   for h, kind, cls in headers)
+                   for h, kind, cls in COLUMNS)
     body = "".join(_row_html(r, out_root) for r in rows) or (
-        f'<tr><td class="text" colspan="{len(headers)}">No videos were found.</td></tr>')
+        f'<tr><td class="text" colspan="{len(COLUMNS)}">No videos were found.</td></tr>')
     chart = ('<section id="compare" class="card"><h2>Videos compared</h2>'
              '<p class="section-note">Cadence, mean ground contact, share of flagged steps and mean lag of each '
-             "analysed video, in the order of the table below. Hover a bar for its value.</p>"
+             "analysed video, in the order they were listed. Hover a bar for its value.</p>"
              '<div class="chart" data-figure="comparison" role="img" aria-label="Videos compared"></div>'
              '<p class="chart-missing">The chart needs <code>plotly.min.js</code> beside this page.</p>'
              "</section>") if comparison is not None else ""
@@ -112,10 +129,10 @@ def build_index_html(rows: Sequence[Mapping[str, Any]], out_root: str | Path, *,
         f'<p class="lede">{esc(_counts(rows))} Open a video\'s report from its name.</p>',
         "</div></header>",
         '<main class="page">',
-        chart,
         '<section id="videos"><h2>Videos</h2>',
-        '<div class="table-wrap"><table class="sortable" id="video-table">',
+        '<div class="table-wrap"><table class="sortable cards-on-phone" id="video-table">',
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>",
+        chart,
         "<footer>Made by sprint-analyzer. Each report explains its numbers and their limits.</footer>",
         "</main>",
     ))
