@@ -174,7 +174,10 @@ def test_step_table_has_one_row_per_step_with_flags_explained(run: ExampleRun, r
                              cells[3:11]))
         assert by_header["contact"] == str(round(step["contact_s"] * 1000)), "ms as integers"
         assert by_header["ratio"] == f"{step['counterbalance_ratio']:.2f}", "ratios to 2 decimals"
-        assert by_header["lag"] == f"{round(step['lag_ms']):+d}"
+        assert by_header["lag"] == f"{round(step['lag_ms']):+d}".replace("-", "\u2212")  # a real minus
+        push = by_header["push"]
+        assert float(push) == pytest.approx(step["push_peak_norm"], rel=5e-3)
+        assert len(push.replace(".", "").lstrip("0")) == 3, f"3 significant figures: {push}"
 
 
 def test_thresholds_are_drawn_on_the_per_step_charts(run: ExampleRun) -> None:
@@ -254,6 +257,21 @@ def test_a_clip_without_steps_still_gets_a_clear_report(tmp_path: Path) -> None:
     assert "Filmed from the front" in page.text
     assert len(page.rows["step-table"]) == 1  # the explanatory row
     assert 'id="stills"' not in html
+
+
+def test_report_does_not_vouch_for_numbers_the_analysis_doubts(run: ExampleRun) -> None:
+    summary = json.loads(json.dumps(run.summary))
+    summary["counterbalance"]["flags_suppressed"] = True
+    summary["timing_check"] = {"plausible": False, "sentence": "Timing faster than any runner."}
+    summary["view"]["view"] = "oblique"
+    steps = [dict(s, flagged=False, flag_kinds="", flag_reason="") for s in run.steps]
+    html = build_report_html(summary, run.frames, steps, ())
+    text = Page(html).text
+    assert "analysed from an oblique view" in text
+    assert "Steps are not flagged for this clip" in text and "kept time" not in text
+    assert "not judged for this clip" in text
+    assert html.count('class="stat doubtful"') == 3  # cadence, contact, flight
+    assert "check the frame rate" in text
 
 
 def test_values_read_back_from_csv_strings_render() -> None:

@@ -184,7 +184,7 @@ def momentum_figure(frames: Mapping[str, np.ndarray], steps: Sequence[Mapping[st
             fig.add_scatter(x=time_s, y=values, name=name, mode="lines",
                             line=dict(color=colour, width=2.4),
                             legendgroup="model", legendgrouptitle_text="Model (+ = doing its job)",
-                            hovertemplate="%{y:.2f}")
+                            hovertemplate="%{y:.3g}")
     for peak_col, value_col, name, colour, symbol in (
         ("push_peak_s", "push_peak_norm", "Push peak", palette.PUSH, "triangle-up"),
         ("swing_peak_s", "swing_peak_norm", "Swing peak", palette.SWING, "triangle-down"),
@@ -197,7 +197,7 @@ def momentum_figure(frames: Mapping[str, np.ndarray], steps: Sequence[Mapping[st
                             marker=dict(color=colour, symbol=symbol, size=9,
                                         line=dict(color="white", width=1)),
                             customdata=numbers, legendgroup="model",
-                            hovertemplate=f"{name} of step %{{customdata}}: %{{y:.2f}}<extra></extra>")
+                            hovertemplate=f"{name} of step %{{customdata}}: %{{y:.3g}}<extra></extra>")
     for column, name, colour, dash in RAW_MOMENTA:
         values = _series(frames, column)
         if values is not None:
@@ -205,7 +205,7 @@ def momentum_figure(frames: Mapping[str, np.ndarray], steps: Sequence[Mapping[st
                             line=dict(color=colour, width=1.6, dash=dash),
                             legendgroup="raw",
                             legendgrouptitle_text="Raw, signed (+ = counter-clockwise from above)",
-                            hovertemplate="%{y:.2f}")
+                            hovertemplate="%{y:.3g}")
     _time_axis_layout(fig, frames, TimeAxisStyle.from_steps(steps, label_flags=True),
                       "Angular momentum, vertical axis<br>(normalised)", 440)
     fig.update_layout(legend=dict(groupclick="toggleitem"))
@@ -281,12 +281,12 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     fig = _subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         subplot_titles=("Lag (ms): swing peak after push peak",
                                         "Ratio: swing peak ÷ push peak"))
-    fig.add_bar(x=numbers, y=_step_values(steps, "lag_ms"), name="Lag",
+    fig.add_bar(x=numbers, y=_step_values(steps, "lag_ms"), name="Lag", width=0.7,
                 marker_color=_bar_colours(steps, "swing_lag"), customdata=hover,
                 error_y=dict(type="constant", value=uncertainty, color="#52606D", thickness=1,
                              width=3, visible=math.isfinite(uncertainty)),
                 hovertemplate="%{customdata}<br>lag %{y:.0f} ms<extra></extra>", row=1, col=1)
-    fig.add_bar(x=numbers, y=_step_values(steps, "counterbalance_ratio"), name="Ratio",
+    fig.add_bar(x=numbers, y=_step_values(steps, "counterbalance_ratio"), name="Ratio", width=0.7,
                 marker_color=_bar_colours(steps, "under_counterbalanced"), customdata=hover,
                 hovertemplate="%{customdata}<br>ratio %{y:.2f}<extra></extra>", row=2, col=1)
     if math.isfinite(lag_threshold):
@@ -325,7 +325,7 @@ def rising_by_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[s
                                  ("swing_peak_norm", "Swing side peak", palette.SWING)):
         fig.add_scatter(x=numbers, y=_step_values(steps, column), name=name, mode="lines+markers",
                         line=dict(color=colour, width=2), marker=dict(size=7),
-                        hovertemplate=f"Step %{{x}}: {name.lower()} %{{y:.2f}}<extra></extra>")
+                        hovertemplate=f"Step %{{x}}: {name.lower()} %{{y:.3g}}<extra></extra>")
     stop = _stop_step(summary)
     if stop is not None:
         fig.add_vline(x=stop, line=dict(color=palette.FLAG, dash="dash", width=1.5),
@@ -387,7 +387,7 @@ def rising_scatter_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[s
             marker=dict(size=10 if symbol == "diamond" else 9, color=colour, symbol=symbol,
                         line=dict(color="white", width=1)),
             customdata=[hover[i] for i in idx],
-            hovertemplate="%{customdata}<br>push %{x:.2f}, swing %{y:.2f}<extra></extra>",
+            hovertemplate="%{customdata}<br>push %{x:.3g}, swing %{y:.3g}<extra></extra>",
         )
     if stop is not None and stop in numbers:
         i = numbers.index(stop)

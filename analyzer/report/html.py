@@ -30,6 +30,7 @@ from analyzer.report.text import (
     fmt_number,
     fmt_percent,
     fmt_ratio,
+    fmt_significant,
     step_number,
     to_bool,
     to_float,
@@ -53,7 +54,7 @@ VIEW_WORDS = {
     "front": "Front view",
     "back": "Back view",
     "oblique": "Oblique view",
-    "unknown": "View not recognised",
+    "unknown": "Unrecognised view",
 }
 
 
@@ -161,6 +162,17 @@ def _facts(summary: Mapping[str, Any]) -> str:
     return f'<section id="clip" class="card" aria-label="About this clip"><dl class="facts">{items}</dl></section>'
 
 
+def _flags_suppressed(summary: Mapping[str, Any]) -> bool:
+    """Whether the analysis switched flags off for this clip (e.g. a view it cannot judge)."""
+    return to_bool((summary.get("counterbalance") or {}).get("flags_suppressed"))
+
+
+def _timing_doubtful(summary: Mapping[str, Any]) -> bool:
+    """Whether the analysis found the timing impossible for a runner (a wrong frame rate)."""
+    check = summary.get("timing_check") or {}
+    return "plausible" in check and not to_bool(check.get("plausible"))
+
+
 def _lede(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str:
     view = summary.get("view") or {}
     count = to_int(summary.get("steps"))
@@ -168,10 +180,13 @@ def _lede(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str
     flagged = sum(to_bool(s.get("flagged")) for s in steps)
     fps = to_float((summary.get("video") or {}).get("fps"))
     fps_text = f" at {fps:.0f} fps" if math.isfinite(fps) else ""
-    view_name = str(view.get("view") or "unknown")
-    first = f"{count} step{'s' if count != 1 else ''} analysed from a {view_name} view{fps_text}."
+    view_words = VIEW_WORDS.get(str(view.get("view") or "unknown"), str(view.get("view"))).lower()
+    article = "an" if view_words[:1] in "aeiou" else "a"
+    first = f"{count} step{'s' if count != 1 else ''} analysed from {article} {view_words}{fps_text}."
     if count == 0:
         return first + " No step could be measured; see the warnings below."
+    if _flags_suppressed(summary):
+        return first + " Steps are not flagged for this clip: the warnings below say why."
     if flagged == 0:
         return first + " No step was flagged: the swing side kept time with the push side."
     return (first + f" {flagged} step{'s were' if flagged != 1 else ' was'} flagged where the "
@@ -219,6 +234,7 @@ def _warnings(summary: Mapping[str, Any]) -> str:
 
 
 def _stat(label: str, value: str, unit: str = "", detail: str = "", kind: str = "") -> str:
+    """One headline number; *kind* is ``flagged``, ``clean`` or ``doubtful`` (styles the card)."""
     unit_html = f"<small>{esc(unit)}</small>" if unit and value != MISSING else ""
     detail_html = f'<div class="detail">{esc(detail)}</div>' if detail else ""
     return (f'<div class="stat {kind}"><div class="label">{esc(label)}</div>'
@@ -228,6 +244,15 @@ def _stat(label: str, value: str, unit: str = "", detail: str = "", kind: str = 
 def _mean(values: Sequence[float]) -> float:
     finite_values = [v for v in values if math.isfinite(v)]
     return sum(finite_values) / len(finite_values) if finite_values else float("nan")
+
+
+def _flagged_stat(summary: Mapping[str, Any], flagged: int, count: int, breakdown: str) -> str:
+    if _flags_suppressed(summary):
+        return _stat("Flagged steps", MISSING, "", "not judged for this clip (see the warnings)")
+    if not count:
+        return _stat("Flagged steps", "0")
+    return _stat("Flagged steps", f"{flagged} of {count}", "", breakdown or "none flagged",
+                 "flagged" if flagged else "clean")
 
 
 def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str:
@@ -246,6 +271,9 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
     mean_lag = _mean([to_float(s.get("lag_ms")) for s in steps])
     mean_ratio = _mean([to_float(s.get("counterbalance_ratio")) for s in steps])
     step_time = _mean([to_float(s.get("step_time_s")) for s in steps])
+    doubtful = _timing_doubtful(summary)
+    timing_kind = "doubtful" if doubtful else ""
+    check_fps = "impossible for a runner: check the frame rate"
     rules = []
     if math.isfinite(lag_threshold):
         rules.append(f"lag > {lag_threshold:.0f} ms")
@@ -255,11 +283,13 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
         _stat("Steps", str(count), "",
               f"mean step {step_time * 1000:.0f} ms" if math.isfinite(step_time) else ""),
         _stat("Cadence", fmt_number(cadence, 0), "steps/min",
-              f"{cadence / 60:.2f} steps per second" if math.isfinite(cadence) else ""),
-        _stat("Mean contact", fmt_number(to_float(summary.get("mean_contact_s")) * 1000, 0), "ms", plus_minus),
-        _stat("Mean flight", fmt_number(to_float(summary.get("mean_flight_s")) * 1000, 0), "ms", plus_minus),
-        _stat("Flagged steps", f"{flagged} of {count}" if count else "0", "",
-              breakdown or ("none flagged" if count else ""), "flagged" if flagged else "clean"),
+              check_fps if doubtful else f"{cadence / 60:.2f} steps per second" if math.isfinite(cadence) else "",
+              timing_kind),
+        _stat("Mean contact", fmt_number(to_float(summary.get("mean_contact_s")) * 1000, 0), "ms", plus_minus,
+              timing_kind),
+        _stat("Mean flight", fmt_number(to_float(summary.get("mean_flight_s")) * 1000, 0), "ms", plus_minus,
+              timing_kind),
+        _flagged_stat(summary, flagged, count, breakdown),
         _stat("Mean lag", fmt_number(mean_lag, 0, signed=True), "ms",
               f"mean ratio {fmt_ratio(mean_ratio)}" + (f"; flags: {', '.join(rules)}" if rules else "")),
     )
@@ -364,8 +394,8 @@ STEP_COLUMNS: tuple[_Column, ...] = (
     _Column("Contact (ms)", "contact_s", lambda v: fmt_number(_seconds_to_ms(v), 0), _seconds_to_ms),
     _Column("Flight (ms)", "flight_s", lambda v: fmt_number(_seconds_to_ms(v), 0), _seconds_to_ms),
     _Column("Step time (ms)", "step_time_s", lambda v: fmt_number(_seconds_to_ms(v), 0), _seconds_to_ms),
-    _Column("Push peak", "push_peak_norm", fmt_ratio),
-    _Column("Swing peak", "swing_peak_norm", fmt_ratio),
+    _Column("Push peak", "push_peak_norm", fmt_significant),
+    _Column("Swing peak", "swing_peak_norm", fmt_significant),
     _Column("Ratio", "counterbalance_ratio", fmt_ratio),
     _Column("Lag (ms)", "lag_ms", lambda v: fmt_number(v, 0, signed=True)),
     _Column("Length (m)", "step_length_m", lambda v: fmt_number(v, 2), optional=True),

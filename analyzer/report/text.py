@@ -73,16 +73,24 @@ def fmt_number(value: Any, digits: int = 0, unit: str = "", *, signed: bool = Fa
     if digits == 0:
         number = round(number) + 0.0  # + 0.0 turns -0.0 into 0.0
     text = f"{number:+.{digits}f}" if signed else f"{number:.{digits}f}"
+    text = text.replace("-", "\u2212")  # a real minus sign
     return f"{text}\u2009{unit}" if unit else text
 
 
-def fmt_ms(seconds: Any, *, signed: bool = False) -> str:
-    """A duration given in seconds, shown as whole milliseconds."""
-    return fmt_number(to_float(seconds) * 1000.0, 0, "ms", signed=signed)
-
-
 def fmt_ratio(value: Any) -> str:
+    """A ratio (or any value near 1) with two decimals."""
     return fmt_number(value, 2)
+
+
+def fmt_significant(value: Any, figures: int = 3) -> str:
+    """*value* to a few significant figures, for quantities whose scale varies (normalised momenta)."""
+    number = to_float(value)
+    if not math.isfinite(number):
+        return MISSING
+    if number == 0:
+        return "0"
+    digits = max(0, figures - 1 - int(math.floor(math.log10(abs(number)))))
+    return fmt_number(number, digits)
 
 
 def fmt_percent(fraction: Any) -> str:
