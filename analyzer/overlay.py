@@ -28,7 +28,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from analyzer.atomic import atomic_path
-from analyzer.landmarks import ARM_PARTS, INDEX, LEG_PARTS, NUM_LANDMARKS, SIDES, SKELETON_EDGES
+from analyzer.landmarks import INDEX, LEG_PARTS, NUM_LANDMARKS, SIDES, SKELETON_EDGES
 from analyzer.report import palette
 from analyzer.report.text import flag_summary, step_number, to_bool, to_float
 
@@ -309,7 +309,9 @@ def _fit(image: np.ndarray, xy: np.ndarray, max_side: int, *, even: bool) -> tup
         new_w, new_h = max(2, new_w // 2 * 2), max(2, new_h // 2 * 2)
     if (new_w, new_h) == (w, h):
         return image, xy
-    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    # Area averaging is only needed against aliasing beyond 2x; linear is ~6x faster per frame.
+    interpolation = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
     return resized, xy * np.array([new_w / w, new_h / h])
 
 

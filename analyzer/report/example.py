@@ -12,7 +12,6 @@ writes ``OUT/<stem>/report.html`` (with ``overlay.mp4``) and ``OUT/index.html``.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field

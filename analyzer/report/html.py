@@ -225,7 +225,7 @@ def _warnings(summary: Mapping[str, Any]) -> str:
         return '<section id="warnings"><p class="all-clear">No warnings for this clip.</p></section>'
     items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
     title = "Read this first" if len(warnings) == 1 else f"Read these {len(warnings)} warnings first"
-    return (f'<section id="warnings" class="warnings" role="alert">'
+    return (f'<section id="warnings" class="warnings" aria-label="Warnings">'
             f'<h2><span class="icon-warn" aria-hidden="true">!</span>{esc(title)}</h2>'
             f"<ul>{items}</ul></section>")
 
@@ -301,7 +301,7 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
 
 def _chart(name: str, label: str, *, time_axis: bool = False) -> str:
     attrs = ' data-time-axis="1"' if time_axis else ""
-    return (f'<div class="chart" data-figure="{esc(name)}"{attrs} role="img" aria-label="{esc(label)}"></div>'
+    return (f'<div class="chart" data-figure="{esc(name)}"{attrs} role="figure" aria-label="{esc(label)}"></div>'
             '<p class="chart-missing">The charts need <code>plotly.min.js</code> from the folder above this '
             "report. Copy or open the whole output folder, not just this file.</p>")
 

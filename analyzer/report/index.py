@@ -119,7 +119,7 @@ def build_index_html(rows: Sequence[Mapping[str, Any]], out_root: str | Path, *,
     chart = ('<section id="compare" class="card"><h2>Videos compared</h2>'
              '<p class="section-note">Cadence, mean ground contact, share of flagged steps and mean lag of each '
              "analysed video, in the order they were listed. Hover a bar for its value.</p>"
-             '<div class="chart" data-figure="comparison" role="img" aria-label="Videos compared"></div>'
+             '<div class="chart" data-figure="comparison" role="figure" aria-label="Videos compared"></div>'
              '<p class="chart-missing">The chart needs <code>plotly.min.js</code> beside this page.</p>'
              "</section>") if comparison is not None else ""
     page_body = "".join((
