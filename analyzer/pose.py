@@ -24,8 +24,10 @@ Conventions
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import sys
 import zipfile
@@ -67,8 +69,8 @@ DEFAULT_MAX_SIDE_PX = 1280
 CACHE_VERSION = 1
 _REQUIRED_TFLITE = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
-_HIPS = (INDEX["left_hip"], INDEX["right_hip"])
-_SHOULDERS = (INDEX["left_shoulder"], INDEX["right_shoulder"])
+_HIPS = np.array([INDEX["left_hip"], INDEX["right_hip"]])
+_SHOULDERS = np.array([INDEX["left_shoulder"], INDEX["right_shoulder"]])
 
 #: Limb groups whose left/right labels :func:`fix_left_right_swaps` checks, as the
 #: runner's *left* landmark indices (the right ones are their ``MIRROR``).
@@ -270,12 +272,19 @@ def _result_to_poses(result: Any, view: _View, frame_scale: float, full_width: i
                   np.full(n, source, dtype=int))
 
 
-def _dedupe(poses: _Poses, max_iou: float = 0.5) -> _Poses:
-    """Drop poses overlapping an earlier one (one person seen twice, by two passes or tiles)."""
+def _dedupe(poses: _Poses) -> _Poses:
+    """Keep the first of poses that show one person (by two passes or two tiles).
+
+    A later pose is dropped when its hip centre lies inside an earlier pose's landmark box
+    or the boxes overlap by more than half (IoU). Callers put the closer views first, so a
+    runner window's pose supersedes the whole frame's rougher pose of the same person.
+    """
     keep: list[int] = []
     boxes = [_bbox(poses.xy[k]) for k in range(len(poses))]
+    centres = poses.xy[:, _HIPS].mean(axis=1)
     for k in range(len(poses)):
-        if all(_iou(boxes[k], boxes[j]) < max_iou for j in keep):
+        inside = any(np.all(centres[k] >= boxes[j][:2]) and np.all(centres[k] <= boxes[j][2:]) for j in keep)
+        if not inside and all(_iou(boxes[k], boxes[j]) <= 0.5 for j in keep):
             keep.append(k)
     return poses.take(np.array(keep, dtype=int))
 
@@ -324,8 +333,8 @@ class _Person:
     size: float  # landmark bounding-box diagonal
     relative: np.ndarray  # (33, 2) landmarks minus hip centre
     pan: np.ndarray  # cumulative background shift at last_t
-    travel: float = 0.0  # summed |hip motion against the background| / size
-    limbs: float = 0.0  # summed mean |landmark motion relative to the hip| / size
+    travel: float = 0.0  # summed hip motion against the background, body sizes, weighted
+    limbs: float = 0.0  # summed mean landmark motion relative to the hip, body sizes, weighted
     frames: int = 1
 
     @property
@@ -333,11 +342,23 @@ class _Person:
         return self.travel + self.limbs
 
 
-class _Linker:
-    """Online linking of per-frame poses into people (see :func:`link_people`)."""
+#: Leg landmarks (hips to toes), whose visibility weighs how much a pose's motion counts.
+_LEGS = np.arange(INDEX["left_hip"], NUM_LANDMARKS)
 
-    def __init__(self, gate: float = 0.6, gate_growth: float = 0.25, max_gap: int = 15) -> None:
-        self.gate, self.gate_growth, self.max_gap = gate, gate_growth, max_gap
+
+class _Linker:
+    """Online linking of per-frame poses into people (see :func:`link_people`).
+
+    Each person's *activity* (travel + limb motion) is summed as it is linked, every step
+    weighted by the mean visibility v of the pose's leg landmarks, as clip((v - 0.4) / 0.3,
+    0, 1): a "person" the model imagines in trees or railings jitters with legs it rates
+    invisible (v about 0.3-0.4 on the shared clips, against 0.65-0.9 for real runners,
+    crouched ones included) and must not out-score a runner.
+    """
+
+    def __init__(self, gate: float = 0.6, gate_growth: float = 0.05, max_gap: int = 15,
+                 size_ratio: float = 1.6) -> None:
+        self.gate, self.gate_growth, self.max_gap, self.size_ratio = gate, gate_growth, max_gap, size_ratio
         self.people: dict[int, _Person] = {}  # everyone ever seen, by id
         self._pan = np.zeros(2)
 
@@ -354,14 +375,18 @@ class _Linker:
         return np.isfinite(self._distances(pid, t, xy))
 
     def _distances(self, pid: int, t: int, xy: np.ndarray) -> np.ndarray:
+        """Hip-centre distance from the prediction in the person's body sizes; inf outside the gates."""
         pred, size = self.predict(pid, t)
         centre = xy[:, _HIPS].mean(axis=1)
-        scale = np.maximum(size, _body_size(xy))
-        dist = np.linalg.norm(centre - pred, axis=-1) / scale
+        dist = np.linalg.norm(centre - pred, axis=-1) / size
+        ratio = _body_size(xy) / size
         gap = t - self.people[pid].last_t
-        return np.where(dist <= self.gate + self.gate_growth * (gap - 1), dist, np.inf)
+        ok = (dist <= self.gate + self.gate_growth * (gap - 1)) & (ratio <= self.size_ratio) & \
+            (ratio >= 1.0 / self.size_ratio)
+        return np.where(ok, dist, np.inf)
 
-    def update(self, t: int, xy: np.ndarray, shift: np.ndarray | tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    def update(self, t: int, xy: np.ndarray, visibility: np.ndarray | None = None,
+               shift: np.ndarray | tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
         """Link poses *xy* (D, 33, 2) of frame *t* (frames in increasing order); return their ids."""
         from scipy.optimize import linear_sum_assignment
 
@@ -369,6 +394,8 @@ class _Linker:
         ids = np.full(xy.shape[0], -1, dtype=int)
         if xy.shape[0] == 0:
             return ids
+        vis = np.ones(xy.shape[:2]) if visibility is None else np.asarray(visibility, dtype=float)
+        weight = np.clip((vis[:, _LEGS].mean(axis=1) - 0.4) / 0.3, 0.0, 1.0)
         people = self.live(t)
         if people:
             cost = np.stack([self._distances(pid, t, xy) for pid in people])
@@ -376,7 +403,7 @@ class _Linker:
             for r, c in zip(rows, cols):
                 if np.isfinite(cost[r, c]):
                     ids[c] = people[r]
-                    self._continue(people[r], t, xy[c])
+                    self._continue(people[r], t, xy[c], float(weight[c]))
         for k in np.flatnonzero(ids < 0):
             pid = len(self.people)
             centre = xy[k, _HIPS].mean(axis=0)
@@ -385,14 +412,14 @@ class _Linker:
             ids[k] = pid
         return ids
 
-    def _continue(self, pid: int, t: int, xy: np.ndarray) -> None:
+    def _continue(self, pid: int, t: int, xy: np.ndarray, weight: float) -> None:
         p = self.people[pid]
         centre = xy[_HIPS].mean(axis=0)
         size = float(_body_size(xy))
         gap = t - p.last_t
-        if gap == 1:  # activity counts consecutive frames only
-            p.travel += float(np.linalg.norm((centre - p.centre) - (self._pan - p.pan))) / p.size
-            p.limbs += float(np.nanmean(np.linalg.norm((xy - centre) - p.relative, axis=-1))) / p.size
+        p.travel += weight * float(np.linalg.norm((centre - p.centre) - (self._pan - p.pan))) / p.size
+        if gap == 1:  # limb motion over a gap would count the gap's motion as one frame's
+            p.limbs += weight * float(np.nanmean(np.linalg.norm((xy - centre) - p.relative, axis=-1))) / p.size
         p.velocity = 0.5 * p.velocity + 0.5 * (centre - p.centre) / gap
         p.centre, p.size, p.relative, p.pan = centre, 0.8 * p.size + 0.2 * size, xy - centre, self._pan.copy()
         p.last_t = t
@@ -403,29 +430,34 @@ class _Linker:
         return max(pool, key=lambda pid: (self.people[pid].activity, self.people[pid].frames)) if pool else None
 
 
-def link_people(xy: np.ndarray, background_shift: np.ndarray | None = None, *, gate: float = 0.6,
-                gate_growth: float = 0.25, max_gap: int = 15) -> np.ndarray:
+def link_people(xy: np.ndarray, background_shift: np.ndarray | None = None, visibility: np.ndarray | None = None,
+                *, gate: float = 0.6, gate_growth: float = 0.05, max_gap: int = 15,
+                size_ratio: float = 1.6) -> np.ndarray:
     """Link per-frame poses into people over time.
 
     Args:
         xy: (N, K, 33, 2) image landmarks of up to K poses per frame (NaN = no pose).
         background_shift: (N, 2) global picture shift per frame (camera pan), or None.
-        gate: largest distance, in body sizes (landmark bounding-box diagonals), between a
-            pose's hip centre and a person's predicted hip centre (constant velocity) for
-            the pose to continue that person.
+        visibility: (N, K, 33) landmark visibility (weighs activity only), or None.
+        gate: largest distance, in the person's body sizes (landmark bounding-box
+            diagonals), between a pose's hip centre and the person's predicted hip centre
+            (constant velocity) for the pose to continue that person.
         gate_growth: added to *gate* per frame the person has been missing.
         max_gap: frames a person may be missing and still be continued.
+        size_ratio: a pose whose body size differs from the person's by more than this
+            factor (either way) cannot continue that person.
 
     Returns:
         (N, K) int person id per pose (-1 where no pose), ids numbered from 0 in order of
         first appearance. Assignment per frame is optimal (Hungarian) within the gates.
     """
-    linker = _Linker(gate, gate_growth, max_gap)
+    linker = _Linker(gate, gate_growth, max_gap, size_ratio)
     ids = np.full(xy.shape[:2], -1, dtype=int)
     shifts = np.zeros((xy.shape[0], 2)) if background_shift is None else np.asarray(background_shift, float)
     for t in range(xy.shape[0]):
         valid = np.flatnonzero(np.isfinite(xy[t]).all(axis=(-1, -2)))
-        ids[t, valid] = linker.update(t, xy[t, valid], shifts[t])
+        vis = None if visibility is None else visibility[t, valid]
+        ids[t, valid] = linker.update(t, xy[t, valid], vis, shifts[t])
     return ids
 
 
@@ -609,6 +641,66 @@ def _expected_frames(info: VideoInfo, start_s: float | None, end_s: float | None
     return int(np.count_nonzero((times >= lo) & (times < hi)))
 
 
+def _square_tiles(width: int, height: int) -> list[_View]:
+    """Overlapping squares (side = the shorter image side) covering a wide or tall frame.
+
+    BlazePose's person detector sees the whole input letterboxed to 224x224, so in a wide
+    frame a small runner shrinks below what it can find; squares of the short side keep
+    the detector's scale at that of a square frame. A near-square frame is one tile.
+    """
+    side, long_side = min(width, height), max(width, height)
+    if long_side < 1.25 * side:
+        return [_View(0, 0, width, height)]
+    count = int(math.ceil((long_side - side) / (0.75 * side))) + 1
+    starts = np.round(np.linspace(0, long_side - side, count)).astype(int)
+    if width >= height:
+        return [_View(int(x), 0, side, side) for x in starts]
+    return [_View(0, int(y), side, side) for y in starts]
+
+
+def _runner_window(centre: np.ndarray, size: float, width: int, height: int) -> _View:
+    """A square around a person (hip *centre*, bounding-box diagonal *size*, model-image px)."""
+    side = int(np.clip(32 * round(2.2 * size / 32), 192, min(width, height)))
+    x0 = int(np.clip(round(centre[0] - side / 2), 0, width - side))
+    y0 = int(np.clip(round(centre[1] - side / 2), 0, height - side))
+    return _View(x0, y0, side, side)
+
+
+class _Landmarkers:
+    """The PoseLandmarkers one video needs, created on first use and closed together."""
+
+    def __init__(self, model: Path, max_people: int) -> None:
+        self.model, self.max_people = model, max_people
+        self._stack = contextlib.ExitStack()
+        self._made: dict[str, Any] = {}
+        self._last_ms: dict[str, int] = {}
+
+    def __enter__(self) -> _Landmarkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _get(self, role: str) -> Any:
+        if role not in self._made:
+            num, mode = {"frame": (self.max_people, "video"), "runner": (1, "video"),
+                         "search": (self.max_people, "image")}[role]
+            self._made[role] = self._stack.enter_context(create_landmarker(self.model, num, mode))
+        return self._made[role]
+
+    def detect(self, role: str, image: np.ndarray, time_s: float) -> Any:
+        import mediapipe as mp
+
+        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
+        landmarker = self._get(role)
+        if role == "search":
+            return landmarker.detect(mp_image)
+        # VIDEO mode: integer ms, strictly increasing over this landmarker's life
+        ts = max(int(round(time_s * 1000.0)), self._last_ms.get(role, -1) + 1)
+        self._last_ms[role] = ts
+        return landmarker.detect_for_video(mp_image, ts)
+
+
 def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None = None,
                  start_s: float | None = None, end_s: float | None = None, max_people: int = 3,
                  progress: bool | Any = True, progress_position: int | None = None,
@@ -616,12 +708,21 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
                  fix_swaps: bool = True) -> PoseTrack:
     """Run BlazePose over a video (or a ``start_s``..``end_s`` part) and follow the runner.
 
-    One PoseLandmarker in VIDEO mode serves the whole range and is closed at the end;
-    its timestamps are the frames' times in integer milliseconds, forced strictly
-    increasing. Up to *max_people* poses per frame are linked into people over time
-    (:func:`link_people`) and the person who moves the most, against the background, is
-    followed; frames where that person is not found are "not detected" (never filled
-    with someone else). Left/right swaps are then corrected (:func:`fix_left_right_swaps`).
+    Per distinct picture (repeated frames reuse the previous result):
+
+    1. the whole frame goes to a VIDEO-mode landmarker looking for up to *max_people*;
+    2. if the current runner candidate (the most active person so far) is not among those
+       poses, a second VIDEO-mode landmarker looks in a square window around where the
+       candidate is predicted (small, distant runners that step 1 misses);
+    3. twice a second, and every few frames while nobody is seen, an IMAGE-mode
+       landmarker searches overlapping square tiles of the frame (see
+       :func:`_square_tiles`), which finds people too small for step 1.
+
+    Poses are de-duplicated, linked into people over time (:func:`link_people`'s rules)
+    and the person who moved the most (hip travel against the background plus limb
+    motion) is followed; frames where that person is not found are "not detected",
+    never filled with someone else. Left/right swaps are then corrected
+    (:func:`fix_left_right_swaps`). All landmarkers are closed before returning.
 
     Args:
         info: from :func:`analyzer.video.probe_video`.
@@ -639,106 +740,128 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
         PoseModelError: the model file is missing or not a pose ``.task``.
         analyzer.video.VideoError: the video cannot be decoded.
     """
-    import mediapipe as mp
-
     model = check_model(model_path)
     k_max = max(1, int(max_people))
-    width, height = info.width, info.height
+    rate = info.container_fps if info.container_fps > 0 else 30.0
+    search_every = max(1, int(round(rate / 2)))  # frames between routine searches
+    search_when_lost = max(1, int(round(rate / 6)))  # ... and while nobody is seen
+    linker = _Linker(max_gap=max(2, int(round(0.5 * rate))))
     bar, owned = _progress_bar(progress, _expected_frames(info, start_s, end_s), info.path.name, progress_position)
 
     index: list[int] = []
     times: list[float] = []
     repeats: list[bool] = []
     shifts: list[tuple[float, float]] = []
-    per_frame: list[tuple[np.ndarray, ...]] = []
-    counts: list[int] = []
+    seen: list[_Poses] = []
+    ids: list[np.ndarray] = []
     try:
-        with create_landmarker(model, k_max) as landmarker:
-            last_ms = -1
-            previous: tuple[np.ndarray, ...] | None = None
-            prev_count = 0
-            for frame in iter_frames(info, start_s, end_s, max_side_px=max_side_px, prefetch=prefetch):
+        with _Landmarkers(model, k_max) as models:
+            previous: _Poses | None = None
+            last_search = -search_every
+            window_for: int | None = None  # whom the runner window followed last
+            for t, frame in enumerate(iter_frames(info, start_s, end_s, max_side_px=max_side_px,
+                                                  prefetch=prefetch)):
                 if frame.is_repeat and previous is not None:
-                    arrays, count = previous, prev_count
+                    poses = previous
                 else:
-                    ts = max(int(round(frame.time_s * 1000.0)), last_ms + 1)
-                    last_ms = ts
-                    image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.image_rgb)
-                    result = landmarker.detect_for_video(image, ts)
-                    xy, z, world, vis, pres, n = _poses_to_arrays(result, width, height, k_max)
-                    keep = _dedupe(xy, n)
-                    arrays = tuple(_compact(a, keep, k_max) for a in (xy, z, world, vis, pres))
-                    count = int(keep.size)
-                previous, prev_count = arrays, count
+                    poses, searched, window_for = _detect_frame(
+                        models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for, t,
+                        last_search, search_every, search_when_lost)
+                    last_search = t if searched else last_search
+                    previous = poses
+                frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
                 index.append(frame.index)
                 times.append(frame.time_s)
                 repeats.append(frame.is_repeat)
                 shifts.append(frame.background_shift_px)
-                per_frame.append(arrays)
-                counts.append(count)
+                seen.append(poses)
+                ids.append(frame_ids)
                 bar.update(1)
     finally:
         if owned:
             bar.close()
 
-    return _assemble_track(info, model, index, times, repeats, shifts, per_frame, counts, k_max, fix_swaps)
+    runner = linker.most_active()
+    return _assemble_track(info, model, index, times, repeats, shifts, seen, ids,
+                           -1 if runner is None else runner, _describe_choice(linker, -1 if runner is None else runner,
+                                                                            len(index)), fix_swaps)
 
 
-def _compact(a: np.ndarray, keep: np.ndarray, k_max: int) -> np.ndarray:
-    """Move the kept poses to the front, pad the rest as 'no pose'."""
-    out = np.full_like(a, np.nan) if np.issubdtype(a.dtype, np.floating) else np.zeros_like(a)
-    out[:keep.size] = a[keep]
-    return out
+def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale: float, full_width: int,
+                  linker: _Linker, window_for: int | None, t: int, last_search: int, search_every: int,
+                  search_when_lost: int) -> tuple[_Poses, bool, int | None]:
+    """Steps 1-3 of :func:`extract_pose` on one picture.
+
+    Returns the de-duplicated poses (closer views first: runner window, search tiles,
+    whole frame), whether the tiles were searched, and whom the runner window followed.
+    The window goes to the most active live person who is small in the frame (body size
+    under half the shorter side: the whole-frame pass sees such people coarsely) or whom
+    the whole-frame pass did not see, keeping its previous person while that one still
+    qualifies, so that its tracking holds.
+    """
+    h, w = image.shape[:2]
+    whole = _View(0, 0, w, h)
+    found = [_result_to_poses(models.detect("frame", image, time_s), whole, scale, full_width, 0)]
+    small = 0.5 * min(h, w) / scale
+    wanted = [pid for pid in linker.live(t)
+              if linker.people[pid].size < small or not linker.matches(pid, t, found[0].xy).any()]
+    target = window_for if window_for in wanted else linker.most_active(wanted)
+    if target is not None:
+        centre, size = linker.predict(target, t)
+        view = _runner_window(centre * scale, size * scale, w, h)
+        found.insert(0, _result_to_poses(models.detect("runner", view.crop(image), time_s), view, scale,
+                                         full_width, 1))
+    anyone = sum(len(p) for p in found) > 0
+    tiles = _square_tiles(w, h)
+    due = t - last_search >= (search_every if anyone else search_when_lost)
+    searched = len(tiles) > 1 and due
+    if searched:
+        for view in tiles:
+            found.insert(-1, _result_to_poses(models.detect("search", view.crop(image), time_s), view, scale,
+                                              full_width, 2))
+    return _dedupe(_Poses.concat(found)), searched, target
 
 
 def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: Sequence[float],
-                    repeats: Sequence[bool], shifts: Sequence[tuple[float, float]],
-                    per_frame: Sequence[tuple[np.ndarray, ...]], counts: Sequence[int],
-                    k_max: int, fix_swaps: bool) -> PoseTrack:
+                    repeats: Sequence[bool], shifts: Sequence[tuple[float, float]], seen: Sequence[_Poses],
+                    ids: Sequence[np.ndarray], runner: int, description: str, fix_swaps: bool) -> PoseTrack:
     n = len(index)
-    shift = np.asarray(shifts, dtype=float).reshape(n, 2)
-    if n:
-        xy_all, z_all, world_all, vis_all, pres_all = (np.stack(a) for a in zip(*per_frame))
-    else:
-        xy_all = np.zeros((0, k_max, NUM_LANDMARKS, 2))
-        z_all = np.zeros((0, k_max, NUM_LANDMARKS))
-        world_all = np.zeros((0, k_max, NUM_LANDMARKS, 3))
-        vis_all = pres_all = np.zeros((0, k_max, NUM_LANDMARKS))
-    ids = link_people(xy_all, max_gap=max(2, int(round(0.5 * info.fps))))
-    runner, description = _choose_runner(xy_all, ids, shift)
-    t_idx, k_idx = np.nonzero(ids == runner) if runner >= 0 else (np.zeros(0, int), np.zeros(0, int))
-
-    def pick(a: np.ndarray, fill: float) -> np.ndarray:
-        out = np.full(a.shape[:1] + a.shape[2:], fill, dtype=float)
-        out[t_idx] = a[t_idx, k_idx]
-        return out
-
-    xy, z, world = pick(xy_all, np.nan), pick(z_all, np.nan), pick(world_all, np.nan)
-    vis, pres = pick(vis_all, 0.0), pick(pres_all, 0.0)
+    xy = np.full((n, NUM_LANDMARKS, 2), np.nan)
+    z = np.full((n, NUM_LANDMARKS), np.nan)
+    world = np.full((n, NUM_LANDMARKS, 3), np.nan)
+    vis = np.zeros((n, NUM_LANDMARKS))
+    pres = np.zeros((n, NUM_LANDMARKS))
     detected = np.zeros(n, dtype=bool)
-    detected[t_idx] = True
+    for t, (poses, frame_ids) in enumerate(zip(seen, ids)):
+        hit = np.flatnonzero(frame_ids == runner)
+        if runner >= 0 and hit.size:
+            k = int(hit[0])
+            xy[t], z[t], world[t], vis[t], pres[t] = poses.xy[k], poses.z[k], poses.world[k], poses.vis[k], poses.pres[k]
+            detected[t] = True
     is_repeat = np.asarray(repeats, dtype=bool).reshape(n)
+    counts = np.array([len(p) for p in seen], dtype=np.int64).reshape(n)
 
     swap_fixed = np.zeros((n, len(SWAP_GROUPS)), dtype=bool)
     episodes = 0
     if fix_swaps and n:
         fix = fix_left_right_swaps(xy, z, world, vis, pres, is_repeat=is_repeat)
+        assert fix.image_z is not None and fix.world_xyz is not None
+        assert fix.visibility is not None and fix.presence is not None
         xy, z, world, vis, pres = fix.image_xy, fix.image_z, fix.world_xyz, fix.visibility, fix.presence
         swap_fixed, episodes = fix.swapped, fix.episodes
-    assert z is not None and world is not None and vis is not None and pres is not None
 
     return PoseTrack(
         frame_index=np.asarray(index, dtype=np.int64).reshape(n),
         time_s=np.asarray(times, dtype=float).reshape(n),
         is_repeat=is_repeat,
-        background_shift_px=shift,
+        background_shift_px=np.asarray(shifts, dtype=float).reshape(n, 2),
         image_xy_px=xy, image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
         detected=detected,
-        people_count=np.asarray(counts, dtype=np.int64).reshape(n),
+        people_count=counts,
         swap_fixed=swap_fixed,
         image_width=int(info.width), image_height=int(info.height),
         model_name=model.name,
-        num_people_max=int(max(counts, default=0)),
+        num_people_max=int(counts.max(initial=0)),
         followed_person=description,
         left_right_swaps_fixed=episodes,
     )
