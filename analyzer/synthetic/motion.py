@@ -382,10 +382,10 @@ _THIGH_DRIVE = (0.50, 2.7)
 _SWING_KNEE_KNOTS = np.array([0.0, 0.06, 0.42, 0.90, 1.0])
 _SWING_ANKLE_KNOTS = np.array([0.0, 0.40, 0.85, 1.0])
 _SWING_TOE_KNOTS = np.array([0.0, 0.30, 0.90, 1.0])
-_PEAK_HIP_FLEXION = {"top": 74.0, "start": 64.0}
-_PEAK_KNEE_FLEXION = {"top": 128.0, "start": 112.0}
+_PEAK_HIP_FLEXION = {"top": 74.0, "start": 72.0}
+_PEAK_KNEE_FLEXION = {"top": 128.0, "start": 122.0}
 _MIN_KNEE_FLEXION_DEG = 8.0
-_SWING_ANKLE = (-12.0, -3.0)
+_SWING_ANKLE = (-10.0, 4.0)
 _SWING_TOE = 4.0
 
 # Arms (degrees).
