@@ -27,6 +27,7 @@ from analyzer.report import (
 )
 from analyzer.report import figures, palette
 from analyzer.report.assets import plotly_js
+from analyzer.report.index import display_names
 from analyzer.report.example import LAG_THRESHOLD_MS, RATIO_THRESHOLD, ExampleRun, example_run
 from tests import browser as headless
 
@@ -349,6 +350,21 @@ def test_index_lists_every_video_with_relative_links(tmp_path: Path) -> None:
     assert "<fast>" not in html and "<moov>" not in html and "<defaults>" not in html
     comparison = figure_payload(html)["figures"]["comparison"]
     assert len(comparison["data"]) == 4 and all(len(t["x"]) == 2 for t in comparison["data"])
+
+
+def test_index_names_videos_briefly_and_compares_what_it_can(tmp_path: Path) -> None:
+    assert display_names([{"video": "/data/a/run 1.mp4"}, {"video": "/data/b/run 2.mov"}]) == ["run 1.mp4", "run 2.mov"]
+    assert display_names([{"video": "/data/mon/run.mp4"}, {"video": "/data/tue/run.mp4"}]) == ["mon/run.mp4",
+                                                                                            "tue/run.mp4"]
+    rows = [{"video": "/data/x.mp4", "status": "ok", "message": "Oblique view.", "steps": 0, "flagged_steps": 0,
+             "report": "x/report.html", "warnings": ["Oblique view.", "Camera moves."]}]
+    html = build_index_html(rows, tmp_path)
+    assert html.count("Oblique view.") == 1, "the message is not repeated as a warning"
+    assert 'title="/data/x.mp4"' in html and ">x.mp4</a>" in html
+    assert figures.comparison_figure(rows, ["x.mp4"]) is None, "nothing to compare: no chart"
+    rows[0].update(steps=10, flagged_steps=2, cadence_steps_per_min=250)
+    fig = figures.comparison_figure(rows, ["x.mp4"])
+    assert [a.text for a in fig.layout.annotations] == ["Cadence (steps/min)", "Flagged steps (%)"]
 
 
 def test_index_without_videos(tmp_path: Path) -> None:

@@ -407,34 +407,38 @@ def rising_scatter_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[s
 # ----------------------------------------------------------------------------- batch comparison
 
 
-def comparison_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure | None:
-    """Cadence, contact time, flagged share and mean lag per analysed video (None if none)."""
-    ok_rows = [r for r in rows if str(r.get("status", "")).lower() == "ok"]
-    if not ok_rows:
-        return None
-    names = [esc(r.get("video", "")) for r in ok_rows]
+def comparison_figure(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> go.Figure | None:
+    """Cadence, contact time, flagged share and mean lag per analysed video.
+
+    *labels* name the rows (one each, unique). Panels with no value at all are left out;
+    ``None`` when no video has anything to compare.
+    """
+    ok = [(label, r) for label, r in zip(labels, rows) if str(r.get("status", "")).lower() == "ok"]
+    names = [esc(label) for label, _ in ok]
 
     def share(row: Mapping[str, Any]) -> float | None:
         steps, flagged = to_float(row.get("steps")), to_float(row.get("flagged_steps"))
         return 100.0 * flagged / steps if steps > 0 and math.isfinite(flagged) else None
 
     def column(key: str, scale: float = 1.0) -> list[float | None]:
-        values = [to_float(r.get(key)) * scale for r in ok_rows]
+        values = [to_float(r.get(key)) * scale for _, r in ok]
         return [v if math.isfinite(v) else None for v in values]
 
-    panels = (
+    panels = [panel for panel in (
         ("Cadence (steps/min)", column("cadence_steps_per_min"), "#332288", "%{y:.0f} steps/min"),
         ("Mean contact time (ms)", column("mean_contact_s", 1000.0), "#117733", "%{y:.0f} ms"),
-        ("Flagged steps (%)", [share(r) for r in ok_rows], palette.FLAG, "%{y:.0f}%"),
+        ("Flagged steps (%)", [share(r) for _, r in ok], palette.FLAG, "%{y:.0f}%"),
         ("Mean lag (ms)", column("mean_lag_ms"), palette.SWING, "%{y:.0f} ms"),
-    )
-    fig = _subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                        subplot_titles=[title for title, *_ in panels])
+    ) if any(v is not None for v in panel[1])]
+    if not panels:
+        return None
+    fig = _subplots(rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.28 / len(panels),
+                    subplot_titles=[title for title, *_ in panels])
     for i, (title, values, colour, fmt) in enumerate(panels, start=1):
         fig.add_bar(x=names, y=values, name=title, marker_color=colour,
                     hovertemplate=f"%{{x}}<br>{fmt}<extra></extra>", row=i, col=1)
-    fig.update_layout(height=180 * len(panels) + 80, showlegend=False, hovermode="closest",
-                      margin=dict(b=40), bargap=0.3 if len(ok_rows) > 3 else 0.6)
+    fig.update_layout(height=180 * len(panels) + 100, showlegend=False, hovermode="closest",
+                      margin=dict(b=40), bargap=0.3 if len(ok) > 3 else 0.6)
     fig.update_yaxes(fixedrange=True, rangemode="tozero")
-    fig.update_xaxes(type="category", tickangle=-30 if len(ok_rows) > 4 else 0)
+    fig.update_xaxes(type="category", tickangle=-30 if len(ok) > 3 else 0)
     return fig

@@ -320,6 +320,9 @@ def _timeline_section() -> str:
         "both charts follow. Click the legend to show arms, torso, legs or the whole body.</p>"
         + _NO_JS
         + _chart("momentum", "Push side drive and swing side counter-rotation over time", time_axis=True)
+        + '<h3 class="chart-title">Joint angles</h3><p class="section-note">Hips and knees, left solid and '
+        "right dashed; ankles, shoulders, elbows, trunk lean, thigh angles and pelvis and thorax rotation "
+        "are in the legend. Same time axis as above.</p>"
         + _chart("angles", "Joint angles over time", time_axis=True)
         + "</section>"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from analyzer.atomic import write_text
@@ -53,20 +53,36 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _cells(row: Mapping[str, Any], out_root: Path) -> list[tuple[str, str]]:
+def display_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Short, unique names for the videos: file names, or paths below their common folder."""
+    paths = [str(r.get("video") or "") for r in rows]
+    parsed = [PureWindowsPath(p) if "\\" in p else PurePosixPath(p) for p in paths]
+    names = [p.name or str(p) for p in parsed]
+    if len(set(names)) == len(names):
+        return names
+    try:
+        common = os.path.commonpath([str(p.parent) for p in parsed])
+    except ValueError:  # absolute and relative paths mixed, or different drives
+        return paths
+    return [os.path.relpath(str(p), common) if common else str(p) for p in parsed]
+
+
+def _cells(row: Mapping[str, Any], label: str, out_root: Path) -> list[tuple[str, str]]:
     """``(data-value, inner HTML)`` for each of :data:`COLUMNS` (data-value ``""`` = none)."""
     status = str(row.get("status") or "").lower()
     status_class = status if status in STATUSES else "skipped"
-    video = str(row.get("video") or MISSING)
+    video = str(row.get("video") or "")
     href = _report_href(row, out_root)
-    name = f'<a href="{esc(href)}">{esc(video)}</a>' if href and status == "ok" else esc(video)
+    title = f' title="{esc(video)}"' if video and video != label else ""
+    name = (f'<a class="video-name" href="{esc(href)}"{title}>{esc(label or MISSING)}</a>'
+            if href and status == "ok" else f'<span class="video-name"{title}>{esc(label or MISSING)}</span>')
     steps = to_float(row.get("steps"))
     flagged = to_float(row.get("flagged_steps"))
     share = flagged / steps if steps > 0 else float("nan")
     flagged_text = f"{to_int(flagged)} ({share * 100:.0f}%)" if math.isfinite(share) else fmt_number(flagged, 0)
     view = str(row.get("view") or "")
     message = str(row.get("message") or "").strip()
-    warnings = _warnings_of(row)
+    warnings = [w for w in _warnings_of(row) if w != message]  # the message is often the first warning
     notes = (f"<div>{esc(message)}</div>" if message else "") + (
         '<ul class="cell-warnings">' + "".join(f"<li>{esc(w)}</li>" for w in warnings) + "</ul>"
         if warnings else "")
@@ -74,7 +90,7 @@ def _cells(row: Mapping[str, Any], out_root: Path) -> list[tuple[str, str]]:
     lag = to_float(row.get("mean_lag_ms"))
     cadence = to_float(row.get("cadence_steps_per_min"))
     return [
-        (video.lower(), name),
+        (label.lower(), name),
         (status, f'<span class="badge {esc(status_class)}">{esc(status or MISSING)}</span>'),
         (view, esc(VIEW_WORDS.get(view, view) if view else MISSING)),
         (_sort_value(steps), esc(fmt_number(steps, 0))),
@@ -90,11 +106,11 @@ def _sort_value(number: float) -> str:
     return f"{number:.6g}" if math.isfinite(number) else ""
 
 
-def _row_html(row: Mapping[str, Any], out_root: Path) -> str:
+def _row_html(row: Mapping[str, Any], label: str, out_root: Path) -> str:
     """One video's table row; each cell carries its header as ``data-label`` for phone cards."""
     cells = "".join(
         f'<td class="{esc(cls)}" data-label="{esc(header)}" data-value="{esc(value)}">{inner}</td>'
-        for (header, _, cls), (value, inner) in zip(COLUMNS, _cells(row, out_root))
+        for (header, _, cls), (value, inner) in zip(COLUMNS, _cells(row, label, out_root))
     )
     return f"<tr>{cells}</tr>"
 
@@ -111,10 +127,11 @@ def build_index_html(rows: Sequence[Mapping[str, Any]], out_root: str | Path, *,
                      plotly_js: PlotlyMode = "shared") -> str:
     """The index page as a string (see :func:`render_index`)."""
     out_root = Path(out_root)
-    comparison = figures.comparison_figure(rows)
+    labels = display_names(rows)
+    comparison = figures.comparison_figure(rows, labels)
     head = "".join(f'<th class="{cls}" data-type="{kind}"><button type="button" class="sort">{esc(h)}</button></th>'
                    for h, kind, cls in COLUMNS)
-    body = "".join(_row_html(r, out_root) for r in rows) or (
+    body = "".join(_row_html(r, label, out_root) for r, label in zip(rows, labels)) or (
         f'<tr><td class="text" colspan="{len(COLUMNS)}">No videos were found.</td></tr>')
     chart = ('<section id="compare" class="card"><h2>Videos compared</h2>'
              '<p class="section-note">Cadence, mean ground contact, share of flagged steps and mean lag of each '
