@@ -539,7 +539,7 @@ def _viterbi_swaps(pos: np.ndarray, switch_penalty: float) -> np.ndarray:
 def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None,
                          world_xyz: np.ndarray | None = None, visibility: np.ndarray | None = None,
                          presence: np.ndarray | None = None, *, is_repeat: np.ndarray | None = None,
-                         switch_penalty: float = 0.05, max_gap: int = 2) -> SwapCorrection:
+                         switch_penalty: float = 0.1, max_gap: int = 2) -> SwapCorrection:
     """Detect and undo left/right label swaps of the legs and arms by temporal continuity.
 
     Pure: the inputs are not modified. For each limb group (:data:`SWAP_GROUPS`) and each
