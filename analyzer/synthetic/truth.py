@@ -43,7 +43,7 @@ from analyzer.atomic import atomic_path, write_text
 from analyzer.landmarks import INDEX, SIDES
 from analyzer.segments import de_leva
 from analyzer.synthetic.camera import CameraTrack
-from analyzer.synthetic.motion import SEGMENT_ENDPOINTS, SprinterMotion, SprinterParams, simulate
+from analyzer.synthetic.motion import SEGMENT_ENDPOINTS, SprinterMotion, SprinterParams, StepFault, simulate
 
 #: Finite-difference half-step for velocities (s).
 VELOCITY_STEP_S = 1e-4
@@ -88,7 +88,7 @@ class GroundTruth:
         events: ``{"touchdown_s": {side: [...]}, "toe_off_s": {side: [...]}}`` inside the clip.
         steps: one dict per step (fields of :class:`~analyzer.synthetic.motion.Step`,
             including the injected fault ``swing_delay_ms`` / ``swing_amplitude_scale``).
-        params: the :class:`SprinterParams` as a dict.
+        params: the :class:`SprinterParams` as a JSON-ready dict (:func:`params_from_dict` inverts it).
         landmarks_m: (N, 33, 3) exact landmarks in the runner frame.
         image_xy_px, image_depth_m: (N, 33, 2) and (N, 33) through the camera, or None.
     """
@@ -276,7 +276,7 @@ def compute_truth(motion: SprinterMotion, params: SprinterParams, camera: Camera
             "toe_off_s": {s: motion.events.toe_off_s[s].tolist() for s in SIDES},
         },
         steps=[dataclasses.asdict(s) for s in motion.steps],
-        params=dataclasses.asdict(params),
+        params=json.loads(json.dumps(dataclasses.asdict(params))),
         landmarks_m=motion.landmarks_m.copy(),
         image_xy_px=image_xy,
         image_depth_m=depth,
@@ -317,6 +317,13 @@ def save_truth(truth: GroundTruth, json_path: str | Path) -> None:
         "arrays": sorted(arrays),
     }
     write_text(json_path, json.dumps(doc, indent=1))
+
+
+def params_from_dict(params: dict) -> SprinterParams:
+    """Rebuild :class:`SprinterParams` from ``GroundTruth.params`` (e.g. to re-simulate a saved clip)."""
+    fields = dict(params)
+    fields["faults"] = tuple(StepFault(**f) for f in fields.get("faults", ()))
+    return SprinterParams(**fields)
 
 
 def load_truth(json_path: str | Path) -> GroundTruth:
