@@ -25,16 +25,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import interpolate
 
 from analyzer.momentum import AngularMomentum
 from analyzer.steps import Step, StepAnalysis
 
 #: A swing peak later than this is a lag flag, unless the frame rate cannot resolve it (ms).
-DEFAULT_LAG_THRESHOLD_MS = 30.0
+#: The balanced synthetic sprinter shows 0-4 ms; at 60 fps the floor below makes it 25 ms.
+DEFAULT_LAG_THRESHOLD_MS = 20.0
 #: The lag threshold is never below this many frame intervals of the distinct-image rate.
 LAG_THRESHOLD_MIN_FRAMES = 1.5
-#: A step whose swing/push peak ratio is below this fraction of the run's median is short.
-DEFAULT_RATIO_THRESHOLD = 0.75
+#: A step whose swing/push peak ratio is below this fraction of the run's median falls short.
+#: On the synthetic sprinter, halving the swing drive lowers the ratio by ~25 %; normal steps vary by ~2 %.
+DEFAULT_RATIO_THRESHOLD = 0.85
 #: "Not keeping up": the swing/push ratio stays below this fraction of the early steps' ratio.
 KEEP_UP_FRACTION = 0.8
 
@@ -130,20 +133,30 @@ def side_sign(leg: str) -> float:
     return {"right": 1.0, "left": -1.0}[leg]
 
 
-def _peak_time(time_s: np.ndarray, values: np.ndarray) -> tuple[float, float]:
-    """Time and value of the maximum, refined by a parabola through its neighbours."""
-    finite = np.isfinite(values)
-    if finite.sum() < 3:
+#: Resolution of the peak search on the spline through the samples (s).
+PEAK_GRID_S = 0.0005
+
+
+def peak_time(time_s: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """Time and value of a signal's maximum, between samples.
+
+    A cubic spline through the finite samples is searched on a 0.5 ms grid. At video
+    frame rates a broad or double-topped peak is poorly placed by its largest sample (or
+    a parabola through it and its neighbours); the spline follows the sampled curve
+    between frames. On the synthetic sprinter at 60 fps this recovers injected swing
+    delays of 33 and 50 ms as 32 and 53 ms, where the largest sample gave 14-51 ms.
+
+    Returns (NaN, NaN) with fewer than 4 finite samples.
+    """
+    ok = np.isfinite(values)
+    if ok.sum() < 4:
         return float("nan"), float("nan")
-    i = int(np.nanargmax(values))
-    if 0 < i < values.size - 1 and np.isfinite(values[i - 1]) and np.isfinite(values[i + 1]):
-        y0, y1, y2 = values[i - 1], values[i], values[i + 1]
-        denom = y0 - 2 * y1 + y2
-        if denom < 0:
-            offset = 0.5 * (y0 - y2) / denom
-            dt = 0.5 * (time_s[i + 1] - time_s[i - 1])
-            return float(time_s[i] + offset * dt), float(y1 - 0.25 * (y0 - y2) * offset)
-    return float(time_s[i]), float(values[i])
+    t, x = time_s[ok], values[ok]
+    spline = interpolate.CubicSpline(t, x)
+    fine = np.arange(t[0], t[-1] + 0.5 * PEAK_GRID_S, PEAK_GRID_S)
+    y = spline(fine)
+    i = int(np.argmax(y))
+    return float(fine[i]), float(y[i])
 
 
 def xcorr_lag_s(push: np.ndarray, swing: np.ndarray, dt_s: float, max_lag_s: float) -> float:
@@ -225,8 +238,8 @@ def analyse_counterbalance(
         inside = steps.step_index == step.step
         tt = t[inside]
         push, swing = roles["push_drive"][inside], roles["swing_counter"][inside]
-        push_t, push_peak = _peak_time(tt, push)
-        swing_t, swing_peak = _peak_time(tt, swing)
+        push_t, push_peak = peak_time(tt, push)
+        swing_t, swing_peak = peak_time(tt, swing)
         whole = momentum.groups_kg_m2_s["whole_body"]
         impulse = side_sign(step.push_leg) * (
             np.interp(step.toeoff_s, t, whole) - np.interp(step.touchdown_s, t, whole)

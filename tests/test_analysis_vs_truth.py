@@ -1,0 +1,117 @@
+"""The analyzer fed the synthetic sprinter's exact 3D landmarks (pose model bypassed).
+
+The truth comes from ``analyzer.synthetic.truth``, which computes momenta from the model's
+exact segment frames with its own code; here the analyzer's own stages must reproduce it.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from analyzer import counterbalance, kinematics, momentum, steps
+from analyzer.synthetic.motion import SprinterParams, StepFault, faults_on_leg, simulate
+from analyzer.synthetic.truth import compute_truth
+
+FLYING = SprinterParams()
+LIMB_GROUPS = ("left_arm", "right_arm", "arms", "left_leg", "right_leg")
+
+
+def _analyse(params: SprinterParams, fps: float, duration_s: float = 3.0, offset_frames: float = 0.0):
+    t = (np.arange(0, duration_s, 1 / fps) + offset_frames / fps)
+    motion = simulate(params, t)
+    kin = kinematics.from_points(motion.landmarks_m, t, condition=False)
+    h = momentum.angular_momentum(kin, mass_kg=params.mass_kg, height_m=params.height_m, sex=params.sex)
+    gait = steps.analyse_steps(kin.points_m, t, height_m=params.height_m)
+    balance = counterbalance.analyse_counterbalance(h, gait, sample_rate_hz=fps)
+    return motion, kin, h, gait, balance
+
+
+@pytest.fixture(scope="module")
+def exact_60():
+    motion, kin, h, gait, balance = _analyse(FLYING, 60.0)
+    return motion, compute_truth(motion, FLYING), kin, h, gait, balance
+
+
+def test_joint_angles_match_truth_within_half_a_degree(exact_60) -> None:
+    _, truth, kin, *_ = exact_60
+    for name, values in kin.angles_deg.items():
+        np.testing.assert_allclose(values, truth.joint_angles_deg[name], atol=0.5, err_msg=name)
+
+
+def test_group_momenta_match_truth_within_two_percent_of_peak(exact_60) -> None:
+    """RMS error of every group under 2 % of the peak group magnitude (limbs: of their own peak too)."""
+    _, truth, _, h, *_ = exact_60
+    inner = slice(2, -2)  # the spline derivative's end conditions
+    peak_group = max(np.abs(truth.group_H_kg_m2_s[g][inner]).max() for g in LIMB_GROUPS)
+    for group in (*LIMB_GROUPS, "torso", "whole_body"):
+        ours, exact = h.groups_kg_m2_s[group][inner], truth.group_H_kg_m2_s[group][inner]
+        rms = np.sqrt(np.mean((ours - exact) ** 2))
+        assert rms < 0.02 * peak_group, f"{group}: RMS {rms:.3f} vs peak {peak_group:.2f}"
+        if group in LIMB_GROUPS:
+            assert rms < 0.02 * np.abs(exact).max(), group
+
+
+def test_whole_body_momentum_is_small_against_arms_and_legs(exact_60) -> None:
+    """The cancellation Hinrichs (1987) reports: whole-body H well below the arms' and legs'."""
+    *_, h, _, _ = exact_60
+    rms = {g: np.sqrt(np.mean(h.groups_kg_m2_s[g] ** 2)) for g in ("arms", "left_leg", "right_leg", "whole_body")}
+    assert rms["whole_body"] < 0.3 * min(rms["arms"], rms["left_leg"], rms["right_leg"])
+
+
+@pytest.mark.parametrize("fps, tolerance_frames", [(60.0, 1.0), (30.0, 1.5)])
+def test_touchdown_and_toe_off_within_a_frame(fps: float, tolerance_frames: float) -> None:
+    motion, *_ , gait, _ = _analyse(FLYING, fps, offset_frames=0.37)
+    truth_td = np.array([s.touchdown_s for s in motion.steps])
+    truth_to = np.array([s.toe_off_s for s in motion.steps])
+    assert len(gait.steps) >= 10
+    td_err, to_err = [], []
+    for s in gait.steps:
+        k = int(np.argmin(np.abs(truth_td - s.touchdown_s)))
+        assert motion.steps[k].push_leg == s.push_leg
+        td_err.append(s.touchdown_s - truth_td[k])
+        to_err.append(s.toeoff_s - truth_to[k])
+    assert np.mean(np.abs(td_err)) * fps <= tolerance_frames
+    assert np.mean(np.abs(to_err)) * fps <= tolerance_frames
+
+
+def test_roles_alternate(exact_60) -> None:
+    *_, gait, _ = exact_60
+    legs = [s.push_leg for s in gait.steps]
+    assert all(a != b for a, b in zip(legs, legs[1:]))
+
+
+def test_balanced_sprinter_is_not_flagged_and_lags_are_small(exact_60) -> None:
+    *_, balance = exact_60
+    lags = np.array([b.lag_ms for b in balance.steps])
+    assert np.abs(lags).max() < 10.0
+    assert not any(b.flagged for b in balance.steps)
+
+
+@pytest.mark.parametrize("delay_ms", [33.0, 50.0])
+@pytest.mark.parametrize("offset_frames", [0.0, 0.5])
+def test_injected_swing_lag_is_recovered_within_a_frame_and_flagged(delay_ms: float, offset_frames: float) -> None:
+    params = dataclasses.replace(FLYING, faults=faults_on_leg("left", range(0, 40), swing_delay_ms=delay_ms))
+    motion, *_, balance = _analyse(params, 60.0, offset_frames=offset_frames)
+    faulted = {s.index for s in motion.steps if s.swing_delay_ms}
+    baseline = 3.0  # the balanced sprinter's own lag (ms), see the test above
+    for b in balance.steps:
+        k = int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))
+        if motion.steps[k].index in faulted:
+            assert b.lag_ms - baseline == pytest.approx(delay_ms, abs=1000 / 60), b
+            assert "swing_lag" in b.flag_kinds
+        else:
+            assert "swing_lag" not in b.flag_kinds
+
+
+def test_reduced_swing_amplitude_is_flagged_as_under_counterbalanced() -> None:
+    weak_steps = (5, 6)
+    params = dataclasses.replace(FLYING, faults=tuple(StepFault(k, swing_amplitude_scale=0.5) for k in weak_steps))
+    motion, *_, balance = _analyse(params, 60.0)
+    flagged = set()
+    for b in balance.steps:
+        if "under_counterbalanced" in b.flag_kinds:
+            k = int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))
+            flagged.add(motion.steps[k].index)
+    assert flagged == set(weak_steps)
