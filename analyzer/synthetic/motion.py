@@ -769,12 +769,11 @@ def _hip_offset(plan: _Plan, sign: np.ndarray, t: np.ndarray) -> np.ndarray:
     return _apply(_pelvis_rotation(plan, t), lateral)
 
 
-def _foot_points(body: BodyDimensions, ankle: np.ndarray, pitch: np.ndarray, toe_pitch: np.ndarray,
-                 z_dir: np.ndarray) -> dict[str, np.ndarray]:
+def _foot_points(body: BodyDimensions, ankle: np.ndarray, pitch: np.ndarray, toe_pitch: np.ndarray) -> dict[str, np.ndarray]:
     """Heel, ball and toe tip from the ankle and the foot's and toes' pitch (heel-up positive).
 
-    The foot lies in the vertical plane along x through the ankle (the foot points straight
-    ahead in the relative frame); ``z_dir`` is unused except to fix the shape (N,3).
+    The foot lies in the vertical plane along x through the ankle (it points straight ahead in
+    the relative frame).
     """
     fwd = np.stack([np.cos(pitch), -np.sin(pitch), np.zeros_like(pitch)], axis=-1)  # heel -> ball
     up = np.stack([np.sin(pitch), np.cos(pitch), np.zeros_like(pitch)], axis=-1)
@@ -819,8 +818,8 @@ def _stance(plan: _Plan, rows: np.ndarray, t: np.ndarray) -> dict[str, np.ndarra
     }
 
 
-def _delay_weight(plan: _Plan, rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Time-warp weight w(t) and dw/dt for the swing following contact ``rows``.
+def _delay_weight(plan: _Plan, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Time-warp weight w(t) for the swing following contact ``rows``.
 
     w rises from 0 at the toe-off to 1 at the next touchdown (of the other foot: the start of
     the step in which this leg swings), stays 1 until 30% of that step's flight, and falls back
@@ -832,18 +831,14 @@ def _delay_weight(plan: _Plan, rows: np.ndarray, t: np.ndarray) -> tuple[np.ndar
     end = plan.next_td_s[f]
     x_up = (t - start) / (rise_end - start)
     x_down = (t - fall_start) / (end - fall_start)
-    w = _smoothstep(x_up) * (1.0 - _smoothstep(x_down))
-    dw = _smoothstep_rate(x_up) / (rise_end - start) * (1.0 - _smoothstep(x_down)) - _smoothstep(
-        x_up
-    ) * _smoothstep_rate(x_down) / (end - fall_start)
-    return w, dw
+    return _smoothstep(x_up) * (1.0 - _smoothstep(x_down))
 
 
 def _swing(plan: _Plan, rows: np.ndarray, t: np.ndarray, hip: np.ndarray) -> dict[str, np.ndarray]:
     """Swing leg after contact ``rows`` at times t with hip positions (N,3): ankle and foot pitch."""
     body, keys = plan.body, plan.swing_keys
     delay = plan.delay_s[keys["fault_row"][rows]]
-    w, _ = _delay_weight(plan, rows, t)
+    w = _delay_weight(plan, rows, t)
     tau = t - delay * w
     s = (tau - plan.to_s[rows]) / keys["swing_s"][rows]
     thigh = _hermite(s, _SWING_THIGH_KNOTS, *keys["thigh"], rows)
@@ -919,7 +914,7 @@ def _relative_body(plan: _Plan, t: np.ndarray) -> tuple[dict[str, np.ndarray], d
             shank_angle = _sagittal_angle(ankle[sw] - knee[sw])
             pitch[sw] = -out["ankle_angle"] - shank_angle
             toe_pitch[sw] = pitch[sw] - out["toe"]
-        foot = _foot_points(body, ankle, pitch, toe_pitch, ankle)
+        foot = _foot_points(body, ankle, pitch, toe_pitch)
         joints.update({
             f"{side}_hip": hip, f"{side}_knee": knee, f"{side}_ankle": ankle,
             f"{side}_heel": foot["heel"], f"{side}_ball": foot["ball"], f"{side}_toe": foot["toe"],
