@@ -14,7 +14,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer import overlay
 from analyzer.report import (
@@ -285,6 +288,47 @@ def test_values_read_back_from_csv_strings_render() -> None:
     assert len(rows) == len(as_csv)
     assert [c["text"] for c in rows[0]["cells"]][9:11] == ["—", "—"]  # ratio, lag
     assert sum("is-flagged" in row["class"] for row in rows) == sum(s["flagged"] for s in r.steps)
+
+
+_ANY_VALUE = st.one_of(st.none(), st.just(""), st.just("nan"), st.just("true"), st.booleans(),
+                      st.floats(allow_nan=True, allow_infinity=True, width=32), st.integers(-5, 400),
+                      st.text(max_size=12))
+_STEP_KEYS = ("push_leg", "touchdown_s", "toeoff_s", "next_touchdown_s", "contact_s", "flight_s", "step_time_s",
+              "push_peak_s", "swing_peak_s", "lag_ms", "counterbalance_ratio", "flagged", "flag_reason", "flag_kinds",
+              "push_peak_norm", "swing_peak_norm", "step_length_m", "speed_m_s")
+_SUMMARY_KEYS = ("steps", "cadence_steps_per_min", "mean_contact_s", "mean_flight_s", "timing_uncertainty_ms")
+_NESTED_KEYS = {
+    "video": ("path", "fps", "fps_source", "distinct_images_per_s", "frame_count", "duration_s", "width", "height",
+              "rotation_deg"),
+    "athlete": ("height_m", "mass_kg", "sex", "height_given", "mass_given", "sex_given"),
+    "pose": ("model", "detected_fraction", "left_right_swaps_fixed"),
+    "view": ("view", "camera_moving"),
+    "flags": ("swing_lag", "under_counterbalanced", "not_keeping_up"),
+}
+
+
+def _optional(keys: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional={k: _ANY_VALUE for k in keys})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(_optional(_STEP_KEYS), max_size=6),
+       summary=st.fixed_dictionaries({}, optional={
+           **{k: _ANY_VALUE for k in _SUMMARY_KEYS},
+           **{k: _optional(keys) for k, keys in _NESTED_KEYS.items()},
+           "warnings": st.lists(st.text(max_size=20), max_size=3),
+           "counterbalance": st.fixed_dictionaries({}, optional={
+               "lag_threshold_ms": _ANY_VALUE, "ratio_threshold": _ANY_VALUE, "flags_suppressed": _ANY_VALUE,
+               "rising_together": _optional(("slope", "correlation", "stops_keeping_up_at_step", "sentence"))}),
+       }))
+def test_any_missing_or_odd_value_still_renders(steps: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """Whatever the analysis leaves out or writes oddly, the user still gets a page, one row per step."""
+    rows = [dict(step, step=i + 1) for i, step in enumerate(steps)]
+    frames = {"frame": np.arange(30), "time_s": np.arange(30) / 30.0}
+    html = build_report_html(summary, frames, rows, ())
+    table = Page(html).rows["step-table"]
+    assert len(table) == max(1, len(rows))
+    figure_payload(html)  # the figure data is valid JSON
 
 
 def test_report_for_ten_seconds_at_60_fps_is_small(tmp_path: Path) -> None:

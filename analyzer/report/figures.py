@@ -8,7 +8,7 @@ and the palette's push (orange) / swing (blue) pair.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from analyzer.report.text import (
     flag_kinds,
     flag_summary,
     step_number,
+    timing_uncertainty_ms,
     to_bool,
     to_float,
     to_int,
@@ -74,6 +75,15 @@ def _compact(fig: go.Figure, **overrides: Any) -> None:
     Keys use ``__`` for ``.`` (``yaxis__title__text`` -> ``"yaxis.title.text"``).
     """
     fig.update_layout(meta=dict(compact={k.replace("__", "."): v for k, v in overrides.items()}))
+
+
+def _note_if_empty(fig: go.Figure, values: Iterable[Any] | None, text: str, *, row: int = 1) -> None:
+    """Say so in the panel when it has nothing to draw, rather than show empty axes."""
+    if any(math.isfinite(to_float(v)) for v in (values if values is not None else ())):
+        return
+    ref = "" if row == 1 else str(row)
+    fig.add_annotation(text=text, xref=f"x{ref} domain", yref=f"y{ref} domain", x=0.5, y=0.5,
+                       showarrow=False, font=dict(color="#7B8794", size=13))
 
 
 def _step_axis(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -185,6 +195,7 @@ def momentum_figure(frames: Mapping[str, np.ndarray], steps: Sequence[Mapping[st
                             line=dict(color=colour, width=2.4),
                             legendgroup="model", legendgrouptitle_text="Model (+ = doing its job)",
                             hovertemplate="%{y:.3g}")
+    _note_if_empty(fig, [v for trace in fig.data for v in trace.y], "No rotation could be measured in this clip")
     for peak_col, value_col, name, colour, symbol in (
         ("push_peak_s", "push_peak_norm", "Push peak", palette.PUSH, "triangle-up"),
         ("swing_peak_s", "swing_peak_norm", "Swing peak", palette.SWING, "triangle-down"),
@@ -250,6 +261,8 @@ def angles_figure(frames: Mapping[str, np.ndarray], steps: Sequence[Mapping[str,
         if values is not None:
             fig.add_scatter(x=time_s, y=values, name=name, mode="lines", visible="legendonly",
                             line=dict(color=colour, width=1.6), hovertemplate="%{y:.0f}°")
+    _note_if_empty(fig, [v for trace in fig.data if trace.visible is True for v in trace.y],
+                   "No joint angle could be measured in this clip")
     _time_axis_layout(fig, frames, TimeAxisStyle.from_steps(steps, label_flags=False),
                       "Angle (degrees)", 400)
     _compact(fig, height=640, legend__font__size=11)
@@ -274,7 +287,7 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     counterbalance = summary.get("counterbalance") or {}
     lag_threshold = to_float(counterbalance.get("lag_threshold_ms"))
     ratio_threshold = to_float(counterbalance.get("ratio_threshold"))
-    uncertainty = to_float(summary.get("timing_uncertainty_ms"))
+    uncertainty = timing_uncertainty_ms(summary)
     numbers = [step_number(s) for s in steps]
     hover = _step_hover(steps)
 
@@ -283,12 +296,14 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
                                         "Ratio: swing peak ÷ push peak"))
     fig.add_bar(x=numbers, y=_step_values(steps, "lag_ms"), name="Lag", width=0.7,
                 marker_color=_bar_colours(steps, "swing_lag"), customdata=hover,
-                error_y=dict(type="constant", value=uncertainty, color="#52606D", thickness=1,
-                             width=3, visible=math.isfinite(uncertainty)),
+                error_y=dict(type="constant", value=uncertainty, color="#52606D", thickness=1, width=3)
+                if math.isfinite(uncertainty) else None,
                 hovertemplate="%{customdata}<br>lag %{y:.0f} ms<extra></extra>", row=1, col=1)
     fig.add_bar(x=numbers, y=_step_values(steps, "counterbalance_ratio"), name="Ratio", width=0.7,
                 marker_color=_bar_colours(steps, "under_counterbalanced"), customdata=hover,
                 hovertemplate="%{customdata}<br>ratio %{y:.2f}<extra></extra>", row=2, col=1)
+    _note_if_empty(fig, fig.data[0].y, "No lag measured: a peak is missing in every step", row=1)
+    _note_if_empty(fig, fig.data[1].y, "No ratio measured: a peak is missing in every step", row=2)
     if math.isfinite(lag_threshold):
         fig.add_hline(y=lag_threshold, row=1, col=1, line=dict(color=palette.FLAG, dash="dash", width=1.5),
                       annotation_text=f"flagged above {lag_threshold:.0f} ms",
@@ -326,6 +341,7 @@ def rising_by_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[s
         fig.add_scatter(x=numbers, y=_step_values(steps, column), name=name, mode="lines+markers",
                         line=dict(color=colour, width=2), marker=dict(size=7),
                         hovertemplate=f"Step %{{x}}: {name.lower()} %{{y:.3g}}<extra></extra>")
+    _note_if_empty(fig, [v for trace in fig.data for v in trace.y], "No peak measured in any step")
     stop = _stop_step(summary)
     if stop is not None:
         fig.add_vline(x=stop, line=dict(color=palette.FLAG, dash="dash", width=1.5),
@@ -389,6 +405,8 @@ def rising_scatter_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[s
             customdata=[hover[i] for i in idx],
             hovertemplate="%{customdata}<br>push %{x:.3g}, swing %{y:.3g}<extra></extra>",
         )
+    if not ok.any():
+        _note_if_empty(fig, [], "No step has both peaks measured")
     if stop is not None and stop in numbers:
         i = numbers.index(stop)
         if ok[i]:

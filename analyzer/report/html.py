@@ -32,6 +32,7 @@ from analyzer.report.text import (
     fmt_ratio,
     fmt_significant,
     step_number,
+    timing_uncertainty_ms,
     to_bool,
     to_float,
     to_int,
@@ -148,7 +149,7 @@ def _video_text(video: Mapping[str, Any]) -> str:
 
 def _facts(summary: Mapping[str, Any]) -> str:
     video = summary.get("video") or {}
-    uncertainty = to_float(summary.get("timing_uncertainty_ms"))
+    uncertainty = timing_uncertainty_ms(summary)
     rows = (
         ("Video", esc(_video_text(video)) + _video_folder(summary)),
         ("Frame rate used", esc(_fps_text(video))),
@@ -257,7 +258,7 @@ def _flagged_stat(summary: Mapping[str, Any], flagged: int, count: int, breakdow
 
 def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str:
     counterbalance = summary.get("counterbalance") or {}
-    uncertainty = to_float(summary.get("timing_uncertainty_ms"))
+    uncertainty = timing_uncertainty_ms(summary)
     plus_minus = f"±{uncertainty:.0f} ms" if math.isfinite(uncertainty) else ""
     count = to_int(summary.get("steps"))
     count = len(steps) if count is None else count
@@ -551,7 +552,7 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
 def _limits(summary: Mapping[str, Any]) -> str:
     video = summary.get("video") or {}
     fps = to_float(video.get("fps"))
-    uncertainty = to_float(summary.get("timing_uncertainty_ms"))
+    uncertainty = timing_uncertainty_ms(summary)
     if math.isfinite(fps) and fps > 0:
         frame_ms = 1000.0 / fps
         frame_rate = (f"At {fps:.0f} fps one frame lasts {frame_ms:.0f} ms, so a sprint ground contact "

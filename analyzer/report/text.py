@@ -45,6 +45,12 @@ def to_float(value: Any) -> float:
         return float("nan")
 
 
+def timing_uncertainty_ms(summary: Mapping[str, Any]) -> float:
+    """The summary's timing uncertainty in ms, or NaN when it is missing or not a positive number."""
+    value = to_float(summary.get("timing_uncertainty_ms"))
+    return value if math.isfinite(value) and value > 0 else float("nan")
+
+
 def to_int(value: Any) -> int | None:
     """An int, or ``None`` when *value* is missing or not a finite number."""
     number = to_float(value)
@@ -100,8 +106,10 @@ def fmt_percent(fraction: Any) -> str:
 def flag_kinds(step: Mapping[str, Any]) -> list[str]:
     """The flag kinds of one step row (``flag_kinds`` is ``;``-separated)."""
     raw = step.get("flag_kinds") or ""
-    if not isinstance(raw, str):
+    if isinstance(raw, (list, tuple, set)):
         raw = ";".join(str(k) for k in raw)
+    elif not isinstance(raw, str):
+        raw = str(raw)
     return [kind.strip() for kind in raw.split(";") if kind.strip()]
 
 
