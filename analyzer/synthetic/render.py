@@ -68,6 +68,9 @@ JOINT_NAMES: tuple[str, ...] = ("head_top", "neck", "pelvis", "chest") + tuple(
     for part in ("shoulder", "elbow", "wrist", "hand", "hip", "knee", "ankle", "heel", "toe", "ball")
 )
 
+#: Depth beyond the pelvis (fraction of stature) over which far-side darkening ramps in:
+#: about the hip joint's distance from the midline.
+_FAR_SIDE_WIDTH = 0.05
 #: Stature for which the radii in the part table are given; a body's radii scale with
 #: its own height.
 REFERENCE_HEIGHT_M = 1.78
@@ -161,8 +164,9 @@ class RenderOptions:
         outfit, second_outfit: colours of the runner and of the jogger.
         light_direction: direction toward the sun as (forward, up, toward the camera);
             the third component follows the camera's side of the track.
-        far_side_darkening: how much darker a part one body half-width beyond the pelvis
-            (away from the camera) is drawn.
+        far_side_darkening: how much darker a part is drawn whose axis lies beyond the
+            pelvis, away from the camera, by a hip half-width (5% of stature) or more; the
+            far arm and leg are in the body's shade.
         lanes, runner_lane, lane_width_m: the track; the runner runs along z = 0 in the
             middle of lane ``runner_lane`` (lane 1 is the inside lane, on the far side).
         seed: seeds the scenery (spectators, boards, trees, texture grain) and the noise.
@@ -275,7 +279,7 @@ _PARTS: tuple[_Shape, ...] = (
     _Ellipsoid("abdomen_c", "thorax", (0.100, 0.170, 0.132), (("shorts", 0.2), ("shirt", 1.0))),
     _Ellipsoid("pelvis_c", "pelvis", (0.105, 0.125, 0.158), _SHORTS),
     _Cone("{s}_glute", "{s}_glute", 0.072, 0.072, _SHORTS),
-    _Cone("{s}_shoulder", "{s}_deltoid", 0.054, 0.047),
+    _Cone("{s}_shoulder", "{s}_deltoid", 0.062, 0.056),
     _Cone("{s}_shoulder", "neck", 0.045, 0.056, _SHIRT),
     _Cone("neck", "neck_top", 0.053, 0.049),
     # Head: cranium with hair, face down to the chin, nose, ears, eyes, brows, mouth.
@@ -287,15 +291,15 @@ _PARTS: tuple[_Shape, ...] = (
     _Cone("{s}_brow_in", "{s}_brow_out", 0.0045, 0.0045, (("hair", 1.0),), head=True),
     _Cone("mouth_l", "mouth_r", 0.006, 0.006, (("lips", 1.0),), head=True),
     # Arm: upper arm, forearm, palm, fingers, thumb.
-    _Cone("{s}_shoulder", "{s}_elbow", 0.050, 0.037),
-    _Cone("{s}_elbow", "{s}_wrist", 0.040, 0.027),
+    _Cone("{s}_shoulder", "{s}_elbow", 0.060, 0.044),
+    _Cone("{s}_elbow", "{s}_wrist", 0.047, 0.031),
     _Cone("{s}_wrist", "{s}_hand", 0.026, 0.029),
     _Cone("{s}_hand", "{s}_fingertip", 0.021, 0.014),
     _Cone("{s}_wrist", "{s}_thumb", 0.014, 0.011),
     # Leg: thigh (shorts at the top), knee to calf, calf to ankle.
-    _Cone("{s}_hip", "{s}_knee", 0.088, 0.052, (("shorts", 0.36), ("skin", 1.0))),
-    _Cone("{s}_knee", "{s}_calf", 0.050, 0.056),
-    _Cone("{s}_calf", "{s}_ankle", 0.056, 0.032),
+    _Cone("{s}_hip", "{s}_knee", 0.104, 0.060, (("shorts", 0.36), ("skin", 1.0))),
+    _Cone("{s}_knee", "{s}_calf", 0.058, 0.066),
+    _Cone("{s}_calf", "{s}_ankle", 0.066, 0.036),
     # Shoe: upper from the ankle over the heel to the toe, and a pale sole under it.
     _Cone("{s}_ankle", "{s}_heel_c", 0.036, 0.036, _SHOE),
     _Cone("{s}_heel_c", "{s}_ball_c", 0.036, 0.031, _SHOE),
@@ -517,8 +521,7 @@ class _Shading:
     light: np.ndarray      # (3,) unit vector toward the light
     half: np.ndarray       # (3,) unit half-vector between light and viewer
     hair: np.ndarray       # (3,) hair-cap axis
-    depth_ref: float       # depth of the body's mid-plane (pelvis)
-    far_width: float       # metres behind depth_ref at which darkening is full
+    far_width: float       # metres beyond the body's mid-plane at which darkening is full
     far_dark: float
     ambient: float = 0.42
     diffuse: float = 0.68
@@ -544,12 +547,15 @@ def _box(target: _Target, lo: np.ndarray, hi: np.ndarray) -> tuple[slice, slice]
 
 
 def _composite(target: _Target, box: tuple[slice, slice], cov: np.ndarray, depth: np.ndarray,
-               normal: tuple[np.ndarray, np.ndarray, np.ndarray], s: np.ndarray, part: _Shape,
-               albedo: np.ndarray, shade: _Shading) -> None:
+               axis_far: np.ndarray | float, normal: tuple[np.ndarray, np.ndarray, np.ndarray],
+               s: np.ndarray, part: _Shape, albedo: np.ndarray, shade: _Shading) -> None:
     """Shade one part's pixels and blend them in where they are nearer than the z-buffer.
 
-    ``cov`` is the pixel coverage (anti-aliasing), ``normal`` the unit surface normal in
-    camera coordinates, ``s`` the position along the part that selects its colour band.
+    ``cov`` is the pixel coverage (anti-aliasing), ``depth`` the surface depth (z-test),
+    ``axis_far`` how far the part's axis or centre lies beyond the body's mid-plane as seen
+    from the camera (metres; far-side darkening), ``normal``
+    the unit surface normal in camera coordinates, ``s`` the position along the part that
+    selects its colour band.
     """
     zreg = target.zbuf[box]
     cov = np.where(depth < zreg, cov, np.float32(0.0))
@@ -565,7 +571,7 @@ def _composite(target: _Target, box: tuple[slice, slice], cov: np.ndarray, depth
         mat = np.where(cap > _HAIR_COS, _MAT["hair"], mat)
     lambert = np.maximum(nx * shade.light[0] + ny * shade.light[1] + nz * shade.light[2], 0.0)
     spec = np.maximum(nx * shade.half[0] + ny * shade.half[1] + nz * shade.half[2], 0.0) ** 24
-    far = 1.0 - shade.far_dark * np.clip((depth - shade.depth_ref) / shade.far_width, 0.0, 1.0)
+    far = 1.0 - shade.far_dark * np.clip(axis_far / shade.far_width, 0.0, 1.0)
     light = (shade.ambient + shade.diffuse * lambert) * far
     colour = albedo[mat] * light[..., None] + (255.0 * _SPECULAR[mat] * far * spec)[..., None]
     region = target.canvas[box]
@@ -577,8 +583,8 @@ def _composite(target: _Target, box: tuple[slice, slice], cov: np.ndarray, depth
 
 
 def _raster_cone(target: _Target, a: np.ndarray, b: np.ndarray, r_px: tuple[float, float],
-                 depth: tuple[float, float], r_m: tuple[float, float], part: _Cone,
-                 albedo: np.ndarray, shade: _Shading) -> None:
+                 depth: tuple[float, float], r_m: tuple[float, float], far: tuple[float, float],
+                 part: _Cone, albedo: np.ndarray, shade: _Shading) -> None:
     """Draw a round cone from its projected axis ``a``-``b`` (pixels) and end radii.
 
     The outline is the convex hull of the two end circles; its exact signed distance gives
@@ -631,10 +637,11 @@ def _raster_cone(target: _Target, a: np.ndarray, b: np.ndarray, r_px: tuple[floa
     toward = np.sqrt(1.0 - q * q)
     d = np.float32(depth[0]) + np.float32(depth[1] - depth[0]) * s
     d = d - (np.float32(r_m[0]) + np.float32(r_m[1] - r_m[0]) * s) * toward
-    _composite(target, box, cov, d, (grad_x * q, grad_y * q, -toward), s, part, albedo, shade)
+    axis_far = np.float32(far[0]) + np.float32(far[1] - far[0]) * s
+    _composite(target, box, cov, d, axis_far, (grad_x * q, grad_y * q, -toward), s, part, albedo, shade)
 
 
-def _raster_ellipsoid(target: _Target, centre: np.ndarray, axes: np.ndarray, focal: float,
+def _raster_ellipsoid(target: _Target, centre: np.ndarray, axes: np.ndarray, focal: float, far: float,
                       part: _Ellipsoid, albedo: np.ndarray, shade: _Shading) -> None:
     """Ray-cast an ellipsoid given in camera coordinates: centre (3,), axes (3, 3) whose
     columns are the semi-axis vectors (forward, up, right).
@@ -673,7 +680,7 @@ def _raster_ellipsoid(target: _Target, centre: np.ndarray, axes: np.ndarray, foc
     n = [m[0, i] * hit[0] + m[1, i] * hit[1] + m[2, i] * hit[2] for i in range(3)]
     norm = np.sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) + np.float32(1e-9)
     s = np.clip(0.5 * (hit[1] + 1.0), 0.0, 1.0)
-    _composite(target, box, cov, t, (n[0] / norm, n[1] / norm, n[2] / norm), s, part, albedo, shade)
+    _composite(target, box, cov, t, far, (n[0] / norm, n[1] / norm, n[2] / norm), s, part, albedo, shade)
 
 
 # --------------------------------------------------------------------------------------
@@ -1117,7 +1124,8 @@ class _Projected:
         self.cone_r_px = camera.focal_px * figure.cone_radii[None] / np.maximum(np.stack([da, db], axis=-1), 1e-3)
         cam_pts = camera.to_camera(self.world)
         self.ell_centre = cam_pts[:, figure.ell_centre]                            # (S, E, 3)
-        frames = np.einsum("sij,sfjk->sfik", rot, _interp_frames(figure.frames, tau))
+        frames_world = _interp_frames(figure.frames, tau)
+        frames = np.einsum("sij,sfjk->sfik", rot, frames_world)
         # Re-orthonormalise after interpolation (sub-frame samples blend two frames).
         q, r = np.linalg.qr(frames)
         frames = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
@@ -1127,12 +1135,18 @@ class _Projected:
         ell_key = self.ell_centre[..., 2] - figure.ell_semi.mean(axis=1)[None]
         self.order = np.argsort(-np.concatenate([cone_key, ell_key], axis=1), axis=1)
         self.hair_cam = np.einsum("sij,sj->si", rot, _interp_frames(figure.hair_dir, tau))
-        self.pelvis_depth = camera.to_camera(_interp_frames(figure.pelvis, tau)[:, None])[:, 0, 2]
+        # Far side: distance beyond the sagittal plane through the pelvis along the body's
+        # right axis, signed and weighted by how squarely the camera looks at that axis
+        # (+-1 side-on, 0 head-on, so the shade fades out smoothly as the body turns).
+        pelvis = _interp_frames(figure.pelvis, tau)
+        right = _unit(frames_world[:, _FRAMES.index("pelvis"), :, 2])
+        facing = np.sum(right * _unit(pelvis - camera.position_m), axis=-1)
+        self.farness = np.einsum("spk,sk->sp", self.world - pelvis[:, None], right) * facing[:, None]
 
     def draw(self, target: _Target, sample: int, focal: float, shade: _Shading) -> None:
         fig = self.figure
         n_cones = len(_CONES)
-        xy, depth, r_px = self.xy[sample], self.depth[sample], self.cone_r_px[sample]
+        xy, depth, r_px, far = self.xy[sample], self.depth[sample], self.cone_r_px[sample], self.farness[sample]
         for k in self.order[sample]:
             if k < n_cones:
                 ia, ib = fig.cone_points[k]
@@ -1140,11 +1154,12 @@ class _Projected:
                     continue
                 _raster_cone(target, xy[ia], xy[ib], (float(r_px[k, 0]), float(r_px[k, 1])),
                              (float(depth[ia]), float(depth[ib])),
-                             (float(fig.cone_radii[k, 0]), float(fig.cone_radii[k, 1])), _CONES[k], fig.albedo, shade)
+                             (float(fig.cone_radii[k, 0]), float(fig.cone_radii[k, 1])),
+                             (float(far[ia]), float(far[ib])), _CONES[k], fig.albedo, shade)
             else:
                 e = k - n_cones
                 _raster_ellipsoid(target, self.ell_centre[sample, e], self.ell_axes[sample, e], focal,
-                                  _ELLIPSOIDS[e], fig.albedo, shade)
+                                  float(far[fig.ell_centre[e]]), _ELLIPSOIDS[e], fig.albedo, shade)
 
 
 class SceneRenderer:
@@ -1191,7 +1206,7 @@ class SceneRenderer:
         yy, xx = np.mgrid[0:self.height, 0:self.width].astype(np.float32)
         r2 = ((xx + 0.5 - self.width / 2) ** 2 + (yy + 0.5 - self.height / 2) ** 2) / (
             (self.width / 2) ** 2 + (self.height / 2) ** 2)
-        self._vignette = (1.0 - options.vignette * r2 ** 1.5)[..., None].astype(np.float32)
+        self._vignette = np.repeat((1.0 - options.vignette * r2 ** 1.5)[..., None], 3, axis=2).astype(np.float32)
 
     def __len__(self) -> int:
         return self.num_frames
@@ -1211,8 +1226,7 @@ class SceneRenderer:
             shade = _Shading(
                 light=light.astype(np.float32), half=half.astype(np.float32),
                 hair=proj.hair_cam[sample].astype(np.float32),
-                depth_ref=float(proj.pelvis_depth[sample]),
-                far_width=0.2 * height_m / REFERENCE_HEIGHT_M,
+                far_width=_FAR_SIDE_WIDTH * height_m,
                 far_dark=self.options.far_side_darkening,
             )
             proj.draw(_Target(image, zbuf, cover if is_runner else None), sample, self._cam.focal_px, shade)
@@ -1235,13 +1249,30 @@ class SceneRenderer:
         if opts.lens_blur_px > 0:
             image = cv2.GaussianBlur(image, (0, 0), opts.lens_blur_px)
         if opts.vignette > 0:
-            image *= self._vignette
-        if opts.noise_sigma > 0:
-            noise = np.empty_like(image)
-            cv2.setRNGSeed(int(np.random.SeedSequence([opts.seed, index]).generate_state(1)[0] & 0x7FFFFFFF))
-            cv2.randn(noise, 0.0, float(opts.noise_sigma))
-            image += noise
-        return RenderedFrame(np.clip(image, 0.0, 255.0).astype(np.uint8), cover)
+            image = cv2.multiply(image, self._vignette)
+        # Add noise, round and saturate to uint8 in one pass.
+        return RenderedFrame(cv2.add(image, self._noise(index), dtype=cv2.CV_8U), cover)
+
+    def _noise(self, index: int) -> np.ndarray:
+        """Sensor noise for frame ``index``: Gaussian, seeded by (seed, index), (H, W, 3).
+
+        Like a phone's processed noise it is mostly luminance (one value shared by R, G and
+        B, 8/9 of the variance) with a little colour noise, and correlated over about two
+        pixels: it is drawn at half resolution and upsampled bilinearly. The exact 2x
+        upsampling averages with weights (3/4, 1/4) per axis, which scales the standard
+        deviation by 5/8; that is undone here, so each pixel's sigma is ``noise_sigma``.
+        """
+        sigma = self.options.noise_sigma
+        if sigma <= 0:
+            return np.zeros((self.height, self.width, 3), np.float32)
+        half = np.empty(((self.height + 1) // 2, (self.width + 1) // 2, 4), np.float32)
+        chroma, luma = sigma / 3.0, sigma * math.sqrt(8.0) / 3.0
+        cv2.setRNGSeed(int(np.random.SeedSequence([self.options.seed, index]).generate_state(1)[0] & 0x7FFFFFFF))
+        # Per-channel mean and sigma: a bare scalar would fill channel 0 only.
+        cv2.randn(half, (0.0,) * 4, (chroma / 0.625,) * 3 + (luma / 0.625,))
+        full = cv2.resize(half, (2 * half.shape[1], 2 * half.shape[0]), interpolation=cv2.INTER_LINEAR)
+        full = full[:self.height, :self.width]
+        return full[..., :3] + full[..., 3:]
 
     def __iter__(self) -> Iterator[RenderedFrame]:
         for index in range(self.num_frames):
@@ -1272,7 +1303,7 @@ def write_video(
     *,
     rotation_deg: int = 0,
     crf: int = 18,
-    preset: str = "medium",
+    preset: str = "fast",
 ) -> int:
     """Encode RGB uint8 frames to an H.264 MP4 (libx264, yuv420p, +faststart), atomically.
 
