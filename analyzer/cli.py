@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     flags = common.add_argument_group("counterbalance flags")
     flags.add_argument("--lag-threshold-ms", type=_positive_float, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",
                        help=f"flag a step when the swing side peaks this much later than the push side "
-                            f"(default {DEFAULT_LAG_THRESHOLD_MS:g} ms; never below 1.5 frame intervals)")
+                            f"(default {DEFAULT_LAG_THRESHOLD_MS:g} ms; never below 1.25 frame intervals)")
     flags.add_argument("--ratio-threshold", type=_positive_float, default=DEFAULT_RATIO_THRESHOLD, metavar="R",
                        help=f"flag a step when its swing/push ratio is below R x the run's median "
                             f"(default {DEFAULT_RATIO_THRESHOLD:g})")

@@ -1,24 +1,25 @@
 """Counterbalance: the push side's rotational drive against the swing side's counter-rotation.
 
-Definitions (docs/METHOD.md, section 6, where the physics is argued). For step *k* with
-push leg on side σ (σ = +1 right, -1 left) and touchdown time t_k:
+Definitions (docs/METHOD.md, section 6, where the physics is argued). For a step whose
+push leg is on side σ (σ = +1 right, -1 left)::
 
     swing counter-rotation   S(t) = -σ · H_swing_leg(t)
-    push-side drive          P(t) =  σ · [ H_arms(t) + H_torso(t) + G_k(t) ]
-    ground drive             G_k(t) = H_whole(t) - H_whole(t_k)
+    push-side drive          P(t) =  σ · [ H_arms(t) + H_torso(t) ]
 
 H is vertical-axis angular momentum about the whole-body centre of mass (positive
-counter-clockwise from above). Both S and P are positive when each side does what the
-sprint-system model asks of it: the swing leg travelling forward on its side, the arms and
-torso turning the push side forward, and the push foot's drive against the ground (G: the
-angular impulse the ground has given the body since touchdown, which is how the push
-leg's action turns the body: its own momentum about the centre of mass has the swing
-leg's sense, the caution in ``../shared/docs/sprint-system-model.md``).
+counter-clockwise from above). Both are positive when each side does what the
+sprint-system model asks: the swing leg travelling forward on its side, the arms and
+torso turning the push side forward. The push leg's own momentum about the centre of mass
+has the swing leg's sense (the caution in ``../shared/docs/sprint-system-model.md``); its
+share of the push side's rotation acts through the ground, as the angular impulse the
+ground gives the body during contact, reported per step as ``ground_impulse`` but kept
+out of P because video measures it poorly (the change of whole-body momentum it rests on
+is several times its true size in error on the synthetic sprinter).
 
 Per step: the peak times of P and S within the step, their lag (swing later = positive),
-a cross-correlation lag (robust to noise), the ratio of the peaks (swing / push), and
-flags where the swing side arrives late or falls short. Across steps: whether the swing
-side rises together with the push side.
+a cross-correlation lag, the ratio of the peaks (swing / push), and flags where the swing
+side arrives late or falls short. Across steps: whether the swing side rises together
+with the push side.
 """
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ from analyzer.momentum import AngularMomentum
 from analyzer.steps import Step, StepAnalysis
 
 #: A swing peak later than this is a lag flag, unless the frame rate cannot resolve it (ms).
-#: The balanced synthetic sprinter shows 0-4 ms; at 60 fps the floor below makes it 25 ms.
-DEFAULT_LAG_THRESHOLD_MS = 20.0
+#: The balanced synthetic sprinter shows 0-4 ms; at 60 fps the floor below makes it 21 ms.
+DEFAULT_LAG_THRESHOLD_MS = 15.0
 #: The lag threshold is never below this many frame intervals of the distinct-image rate.
-LAG_THRESHOLD_MIN_FRAMES = 1.5
+LAG_THRESHOLD_MIN_FRAMES = 1.25
 #: A step whose swing/push peak ratio is below this fraction of the run's median falls short.
 #: On the synthetic sprinter, halving the swing drive lowers the ratio by ~25 %; normal steps vary by ~2 %.
 DEFAULT_RATIO_THRESHOLD = 0.85
@@ -196,20 +197,14 @@ def role_signals(momentum: AngularMomentum, steps: StepAnalysis) -> dict[str, np
     n = momentum.time_s.size
     out = {k: np.full(n, np.nan) for k in ("push_leg", "swing_leg", "push_drive", "swing_counter")}
     upper_body = groups["arms"] + groups["torso"]
-    whole = groups["whole_body"]
     for step in steps.steps:
         inside = steps.step_index == step.step
         if not inside.any():
             continue
         sigma = side_sign(step.push_leg)
-        first = int(np.flatnonzero(inside)[0])
-        whole_at_touchdown = np.interp(step.touchdown_s, momentum.time_s, whole)
-        if not np.isfinite(whole_at_touchdown):
-            whole_at_touchdown = whole[first]
         out["push_leg"][inside] = groups[f"{step.push_leg}_leg"][inside]
         out["swing_leg"][inside] = groups[f"{step.swing_leg}_leg"][inside]
-        ground_drive = whole[inside] - whole_at_touchdown
-        out["push_drive"][inside] = sigma * (upper_body[inside] + ground_drive)
+        out["push_drive"][inside] = sigma * upper_body[inside]
         out["swing_counter"][inside] = -sigma * groups[f"{step.swing_leg}_leg"][inside]
     return out
 

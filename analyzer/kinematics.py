@@ -81,6 +81,16 @@ class Kinematics:
     frame: RunnerFrame | None = None
     height_m: float = field(default=float("nan"))
 
+    @property
+    def yaw_observable(self) -> bool:
+        """Whether rotations about the vertical (pelvis, thorax yaw) are measured.
+
+        Not with the anthropometric depth model: a side camera sees the shoulder and hip
+        lines end-on, and their yaw would come from the far shoulder's and hip's image
+        position, which the pose model guesses.
+        """
+        return self.depth_method != "anthropometric"
+
     def point(self, name: str) -> np.ndarray:
         """(N, 3) trajectory of one landmark by name."""
         return self.points_m[:, INDEX[name]]

@@ -168,7 +168,8 @@ def angular_momentum(
     Local terms: a segment's long axis u turning at u x du/dt contributes
     ``m (r_t L)^2 (u x du/dt)_y``, with r_t the mean transverse radius of gyration; the
     trunk adds its spin about its long axis, ``m (r_l L)^2 dψ/dt``, with ψ the mean yaw
-    of its hip and shoulder lines (:func:`trunk_yaw_rad`). Limb spin about their own
+    of its hip and shoulder lines (:func:`trunk_yaw_rad`), where that yaw is observable
+    (:attr:`Kinematics.yaw_observable`: not from a side video's modelled depth). Limb spin about their own
     long axes is not observable from video and is left out (r_l is small for limbs).
 
     Args:
@@ -193,9 +194,10 @@ def angular_momentum(
         unit = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
     omega_perp_y = np.cross(unit, derivative(unit, time_s))[..., 1]
     local = mass * (geo["r_transverse"] * length) ** 2 * omega_perp_y
-    trunk = [i for i, s in enumerate(SEGMENTS) if s.kind == "trunk"][0]
-    spin_rate = derivative(np.unwrap(trunk_yaw_rad(points)), time_s)
-    local[:, trunk] += mass[trunk] * (geo["r_longitudinal"][trunk] * length[:, trunk]) ** 2 * spin_rate
+    if kinematics.yaw_observable:
+        trunk = [i for i, s in enumerate(SEGMENTS) if s.kind == "trunk"][0]
+        spin_rate = derivative(np.unwrap(trunk_yaw_rad(points)), time_s)
+        local[:, trunk] += mass[trunk] * (geo["r_longitudinal"][trunk] * length[:, trunk]) ** 2 * spin_rate
 
     total = remote + local
     groups = {name: np.zeros(len(time_s)) for name in GROUPS}

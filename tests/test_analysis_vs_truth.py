@@ -95,7 +95,7 @@ def test_injected_swing_lag_is_recovered_within_a_frame_and_flagged(delay_ms: fl
     params = dataclasses.replace(FLYING, faults=faults_on_leg("left", range(0, 40), swing_delay_ms=delay_ms))
     motion, *_, balance = _analyse(params, 60.0, offset_frames=offset_frames)
     faulted = {s.index for s in motion.steps if s.swing_delay_ms}
-    baseline = 3.0  # the balanced sprinter's own lag (ms), see the test above
+    baseline = 1.0  # the balanced sprinter's own lag (ms), see the test above
     for b in balance.steps:
         k = int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))
         if motion.steps[k].index in faulted:
@@ -105,13 +105,20 @@ def test_injected_swing_lag_is_recovered_within_a_frame_and_flagged(delay_ms: fl
             assert "swing_lag" not in b.flag_kinds
 
 
-def test_reduced_swing_amplitude_is_flagged_as_under_counterbalanced() -> None:
-    weak_steps = (5, 6)
-    params = dataclasses.replace(FLYING, faults=tuple(StepFault(k, swing_amplitude_scale=0.5) for k in weak_steps))
+def test_reduced_swing_amplitude_lowers_that_steps_ratio() -> None:
+    """Halving one step's swing drive makes its ratio the run's lowest, well below the others.
+
+    The push side's measured momentum drops too (the whole body turns with the imbalance),
+    so the ratio falls by ~15 %, against a spread of ~3 % between normal steps.
+    """
+    params = dataclasses.replace(FLYING, faults=(StepFault(5, swing_amplitude_scale=0.5),))
     motion, *_, balance = _analyse(params, 60.0)
-    flagged = set()
-    for b in balance.steps:
-        if "under_counterbalanced" in b.flag_kinds:
-            k = int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))
-            flagged.add(motion.steps[k].index)
-    assert flagged == set(weak_steps)
+    ratios = np.array([b.counterbalance_ratio for b in balance.steps])
+    median = np.median(ratios)
+    weak = [i for i, b in enumerate(balance.steps)
+            if motion.steps[int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))].index == 5]
+    assert len(weak) == 1
+    assert ratios[weak[0]] < 0.9 * median
+    others = np.delete(ratios, weak[0])
+    assert others.min() > 0.95 * median
+    assert "under_counterbalanced" in balance.steps[weak[0]].flag_kinds

@@ -71,6 +71,7 @@ def side_camera(
     height_m: float = 1.1,
     side: str = "left",
     pan: bool = False,
+    track: bool = False,
     fixed_x_m: float | None = None,
     focal_px: float = 1400.0,
     width_px: int = 1280,
@@ -84,7 +85,10 @@ def side_camera(
         height_m: camera height above the ground.
         side: ``"left"`` puts the camera on the runner's left (z < 0), so the runner moves
             right-to-left in the image; ``"right"`` puts it on the right (left-to-right).
-        pan: the camera turns to follow the runner (fixed position, look-at moves with it).
+        pan: the camera turns to follow the runner (fixed position, look-at moves with it),
+            as a hand-held phone pivoting on the spot; the runner's image size changes.
+        track: the camera travels alongside the runner at a constant distance (a dolly, or
+            a cyclist filming), keeping the runner's image size; overrides *pan*.
         fixed_x_m: where a static camera looks (default: the middle of the run).
         focal_px, width_px, height_px: intrinsics and image size.
     """
@@ -92,6 +96,8 @@ def side_camera(
     z = -distance_m if side == "left" else distance_m
     centre_x = float(fixed_x_m) if fixed_x_m is not None else float(0.5 * (runner_x_m[0] + runner_x_m[-1]))
     position = np.tile([centre_x, height_m, z], (n, 1)).astype(float)
-    look_x = runner_x_m if pan else np.full(n, centre_x)
+    if track:
+        position[:, 0] = runner_x_m
+    look_x = runner_x_m if (pan or track) else np.full(n, centre_x)
     look_at = np.stack([look_x, np.full(n, height_m), np.zeros(n)], axis=-1)
     return CameraTrack(position, look_at, focal_px, width_px, height_px)
