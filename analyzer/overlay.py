@@ -30,13 +30,16 @@ import numpy as np
 from analyzer.atomic import atomic_path
 from analyzer.landmarks import INDEX, LEG_PARTS, NUM_LANDMARKS, SIDES, SKELETON_EDGES
 from analyzer.report import palette
-from analyzer.report.text import flag_summary, step_number, to_bool, to_float
+from analyzer.report.text import flag_kinds, flag_summary, step_number, to_bool, to_float
 
 Role = Literal["push", "swing", "companion", "neutral"]
 Moment = Literal["push_peak", "swing_peak"]
 
 #: Landmarks below this visibility are not drawn.
 MIN_VISIBILITY = 0.5
+#: Still frames are made for at most this many flagged steps (the most severe): ~30 kB each,
+#: two per step, keeps a long clip's report within a few MB. The overlay video shows them all.
+MAX_STILL_STEPS = 24
 
 _ROLE_COLOURS: dict[Role, tuple[int, int, int]] = {
     "push": palette.hex_to_rgb(palette.PUSH),
@@ -445,12 +448,22 @@ _MOMENTS: tuple[tuple[Moment, str, str], ...] = (
 )
 
 
-def _still_requests(context: FrameContext) -> list[tuple[int, Moment, int]]:
-    """``(step, moment, frame)`` for every flagged step's two peaks that have a time."""
+def _severity(step: Mapping[str, Any]) -> tuple[int, float, float]:
+    """Sort key, most severe first when reversed: more flag kinds, then later swing, then smaller ratio."""
+    lag, ratio = to_float(step.get("lag_ms")), to_float(step.get("counterbalance_ratio"))
+    return (len(flag_kinds(step)), lag if math.isfinite(lag) else -math.inf,
+            -ratio if math.isfinite(ratio) else -math.inf)
+
+
+def _still_requests(context: FrameContext, max_steps: int) -> list[tuple[int, Moment, int]]:
+    """``(step, moment, frame)`` for the flagged steps' two peaks, in step order.
+
+    At most *max_steps* steps, the most severe, so that a long clip's report stays small.
+    """
+    flagged = [(number, step) for number, step in context.steps.items() if to_bool(step.get("flagged"))]
+    chosen = sorted(flagged, key=lambda item: _severity(item[1]), reverse=True)[:max(0, max_steps)]
     requests = []
-    for number, step in sorted(context.steps.items()):
-        if not to_bool(step.get("flagged")):
-            continue
+    for number, step in sorted(chosen, key=lambda item: item[0]):
         for moment, column, _ in _MOMENTS:
             frame = context.frame_at(to_float(step.get(column)))
             if frame is not None:
@@ -458,11 +471,11 @@ def _still_requests(context: FrameContext) -> list[tuple[int, Moment, int]]:
     return requests
 
 
-def still_frame_indices(frames_table: Mapping[str, np.ndarray],
-                        steps: Sequence[Mapping[str, Any]]) -> list[int]:
+def still_frame_indices(frames_table: Mapping[str, np.ndarray], steps: Sequence[Mapping[str, Any]], *,
+                        max_steps: int = MAX_STILL_STEPS) -> list[int]:
     """The video frames :func:`still_frames` needs decoded, ascending and without repeats."""
     context = FrameContext(frames_table, steps)
-    return sorted({frame for _, _, frame in _still_requests(context)})
+    return sorted({frame for _, _, frame in _still_requests(context, max_steps)})
 
 
 def still_frames(
@@ -474,19 +487,22 @@ def still_frames(
     *,
     max_side: int = 640,
     jpeg_quality: int = 80,
+    max_steps: int = MAX_STILL_STEPS,
 ) -> list[Still]:
     """JPEG stills of each flagged step at its push peak and its swing peak, skeleton drawn.
 
-    Ask :func:`still_frame_indices` which frames to decode and pass them as *images*
-    (frame index -> RGB image); a frame missing from *images* is skipped. Other arguments
-    are as for :func:`write_overlay`. Returns the stills in step order, push peak first.
+    Ask :func:`still_frame_indices` (with the same *max_steps*) which frames to decode and
+    pass them as *images* (frame index -> RGB image); a frame missing from *images* is
+    skipped. Stills are at most *max_side* pixels on their long side; only the
+    *max_steps* most severe flagged steps get them. Other arguments are as for
+    :func:`write_overlay`. Returns the stills in step order, push peak first.
     """
     context = FrameContext(frames_table, steps)
     xy_all = np.asarray(xy_px, dtype=np.float64)
     vis_all = np.asarray(visibility, dtype=np.float64)
     titles = {moment: title for moment, _, title in _MOMENTS}
     stills = []
-    for number, moment, frame in _still_requests(context):
+    for number, moment, frame in _still_requests(context, max_steps):
         image = images.get(frame)
         row = context.row(frame)
         if image is None or row is None:

@@ -21,7 +21,8 @@ SWING = np.array(palette.hex_to_rgb(palette.SWING_ON_VIDEO), float)
 
 @pytest.fixture(scope="module")
 def run() -> ExampleRun:
-    return example_run(2.0, 30.0, width=480, height=270, faults={2: "swing_lag"}, stop_step=None)
+    return example_run(2.0, 30.0, width=480, height=270, faults={2: "swing_lag", 4: "both", 6: "under_counterbalanced"},
+                       stop_step=None)
 
 
 def _midpoint_colour(image: np.ndarray, xy: np.ndarray, a: str, b: str) -> np.ndarray:
@@ -188,6 +189,11 @@ def test_still_frames_show_each_flagged_step_at_both_peaks(run: ExampleRun) -> N
         assert max(image.shape[:2]) == 320
         top = cv2.cvtColor(image[3:8, 150:300], cv2.COLOR_BGR2RGB).reshape(-1, 3).mean(axis=0)
         assert _is(top, np.array(palette.hex_to_rgb(palette.FLAG), float), 45), "flag banner on the still"
+    # Only the most severe flagged steps get stills when there are many.
+    worst = max(flagged, key=lambda s: (len(s["flag_kinds"].split(";")), s["lag_ms"]))
+    one = overlay.still_frames(images, run.xy_px, run.visibility, run.frames, run.steps, max_side=320, max_steps=1)
+    assert {s.step for s in one} == {worst["step"]} and len(one) == 2
+    assert set(overlay.still_frame_indices(run.frames, run.steps, max_steps=1)) == {s.frame for s in one}
     # A frame the caller could not decode is skipped, not an error.
     missing = dict(images)
     missing.pop(stills[0].frame)

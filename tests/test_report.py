@@ -227,6 +227,12 @@ def test_stills_and_video_are_embedded(run: ExampleRun, stills: list[overlay.Sti
     assert len(images) == len(stills) == 2 * sum(s["flagged"] for s in run.steps)
     assert '<video id="overlay-video" controls' in report_html
     assert 'src="my%20clip%20%231.mp4"' in report_html
+    # Steps left without stills (only the most severe get them) are named, not shown as empty cards.
+    first_only = build_report_html(run.summary, run.frames, run.steps, stills[:2])
+    others = [str(s["step"]) for s in run.steps if s["flagged"]][1:]
+    assert first_only.count('class="card still-step"') == 1
+    assert f"Flagged steps without still frames here (see the step table and the video): {', '.join(others)}." \
+        in Page(first_only).text
 
 
 def test_links_are_relative_and_local(tmp_path: Path, run: ExampleRun) -> None:

@@ -491,21 +491,27 @@ def _stills_section(steps: Sequence[Mapping[str, Any]], stills: Sequence[Still])
     cards = []
     for step in flagged:
         number = step_number(step)
-        shots = sorted(by_step.get(number, []) if number is not None else [],
-                       key=lambda s: order.get(s.moment, 2))
-        pair = ("".join(_still_figure(s, step) for s in shots) if shots
-                else '<p class="muted">No still frame for this step.</p>')
+        shots = sorted(by_step.get(number, []) if number is not None else [], key=lambda s: order.get(s.moment, 2))
+        if not shots:
+            continue
         cards.append(
             f'<article class="card still-step" id="still-step-{number}">'
             f'<h3>Step {esc(number)} <span class="badge flag">flag</span>'
             f' <span class="muted">push leg: {esc(step.get("push_leg") or MISSING)}</span></h3>'
             f'<p class="reason">{esc(_flag_sentence(step))}</p>'
-            f'<div class="still-pair">{pair}</div></article>'
+            f'<div class="still-pair">{"".join(_still_figure(s, step) for s in shots)}</div></article>'
         )
+    without = [str(step_number(s)) for s in flagged if step_number(s) not in by_step]
+    note = ""
+    if without and cards:
+        note = (f'<p class="section-note">Flagged steps without still frames here (see the step table and '
+                f"the video): {esc(', '.join(without))}.</p>")
+    elif without:
+        note = '<p class="section-note">No still frames were made for this clip; the step table lists every flag.</p>'
     return ('<section id="stills"><h2>Flagged steps, frame by frame</h2>'
             '<p class="section-note">Each flagged step at the moment the push side peaks and at the moment '
             "the swing side peaks. Orange: push side; blue: swing leg.</p>"
-            f'<div class="stills">{"".join(cards)}</div></section>')
+            f'{note}<div class="stills">{"".join(cards)}</div></section>')
 
 
 def _video_section(overlay_relpath: str | None) -> str:
