@@ -273,20 +273,29 @@ def _result_to_poses(result: Any, view: _View, frame_scale: float, full_width: i
 
 
 def _dedupe(poses: _Poses) -> _Poses:
-    """Keep the first of poses that show one person (by two passes or two tiles).
+    """Keep one pose per person when two passes or two tiles saw the same person.
 
-    A later pose is dropped when its hip centre lies inside an earlier pose's landmark box
-    or the boxes overlap by more than half (IoU). Callers put the closer views first, so a
-    runner window's pose supersedes the whole frame's rougher pose of the same person.
+    Two poses show the same person when either's hip centre lies inside the other's
+    landmark box or the boxes overlap by more than half (IoU). Of such poses the one the
+    model is surer of (mean visibility x mean presence) is kept, ties going to the earlier
+    (callers list the closer views first). Sureness decides because a close view is not
+    always the better one: a runner window that started on a poor pose keeps tracking it,
+    with low-visibility legs, while the whole frame sees the same large runner clearly.
     """
-    keep: list[int] = []
-    boxes = [_bbox(poses.xy[k]) for k in range(len(poses))]
+    n = len(poses)
+    quality = poses.vis.mean(axis=1) * poses.pres.mean(axis=1)
+    order = sorted(range(n), key=lambda k: (-round(float(quality[k]), 3), k))
+    boxes = [_bbox(poses.xy[k]) for k in range(n)]
     centres = poses.xy[:, _HIPS].mean(axis=1)
-    for k in range(len(poses)):
-        inside = any(np.all(centres[k] >= boxes[j][:2]) and np.all(centres[k] <= boxes[j][2:]) for j in keep)
-        if not inside and all(_iou(boxes[k], boxes[j]) <= 0.5 for j in keep):
+
+    def inside(k: int, j: int) -> bool:
+        return bool(np.all(centres[k] >= boxes[j][:2]) and np.all(centres[k] <= boxes[j][2:]))
+
+    keep: list[int] = []
+    for k in order:
+        if all(not inside(k, j) and not inside(j, k) and _iou(boxes[k], boxes[j]) <= 0.5 for j in keep):
             keep.append(k)
-    return poses.take(np.array(keep, dtype=int))
+    return poses.take(np.array(sorted(keep), dtype=int))
 
 
 def _bbox(xy: np.ndarray) -> np.ndarray:

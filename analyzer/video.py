@@ -214,6 +214,35 @@ def _ffmpeg_streams(path: Path) -> tuple[str | None, bool, str]:
     return (video.group(1) if video else None), audio, (errors[-1] if errors else "")
 
 
+def _mp4_without_index(path: Path) -> bool:
+    """True for an MP4/MOV (ISO media) file whose top-level boxes end before the 'moov' index.
+
+    Phones write the index last, so a copy cut short anywhere loses it and nothing decodes.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            if fh.read(8)[4:8] != b"ftyp":
+                return False
+            offset = 0
+            while offset + 8 <= size:
+                fh.seek(offset)
+                header = fh.read(16)
+                box_size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+                if kind == b"moov":
+                    return False
+                if box_size == 1:
+                    box_size = int.from_bytes(header[8:16], "big")
+                elif box_size == 0:
+                    box_size = size - offset
+                if box_size < 8:
+                    return False  # not a box structure we understand: say nothing
+                offset += box_size
+    except OSError:
+        return False
+    return True
+
+
 def _convert_hint(path: Path) -> str:
     out = path.with_name(f"{path.stem}_h264.mp4").name
     return f"convert it with: ffmpeg -i {path.name} -c:v libx264 -pix_fmt yuv420p {out}"
@@ -317,14 +346,17 @@ def probe_video(path: str | os.PathLike[str], fps_override: float | None = None,
         vcodec, has_audio, ff_error = _ffmpeg_streams(path)
         if not opened and vcodec is None and has_audio:
             raise VideoError(f"{name} holds only audio, no video stream")
+        if _mp4_without_index(path):
+            raise VideoError(f"cannot decode {name}: the file is incomplete (truncated before its index, "
+                             f"the 'moov atom'); copy it again from the camera")
         if not opened and vcodec is None:
             why = f" ({ff_error})" if ff_error else ""
             raise VideoError(f"cannot decode {name}: not a video file OpenCV/FFmpeg can read{why}")
         if not opened:
             raise VideoError(f"cannot decode {name}: not a video OpenCV/FFmpeg can read "
                              f"(codec '{vcodec}'); {_convert_hint(path)}")
-        raise VideoError(f"cannot decode {name}: no frame decodes (truncated or corrupt file"
-                         f"{', codec ' + repr(vcodec) if vcodec else ''}); re-export or re-copy the video")
+        raise VideoError(f"cannot decode {name}: no frame decodes (codec '{vcodec or codec}'); the file may be "
+                         f"truncated or damaged, or if it plays elsewhere, {_convert_hint(path)}")
     if rotation not in (0, 90, 180, 270):
         rotation = 0
     coded_h, coded_w = first.shape[:2]
@@ -439,6 +471,7 @@ class _Decoder:
         self.scale = 1.0 if not max_side_px or long_side <= max_side_px else max_side_px / long_side
         self.cap = _open_capture(info.path)
         self.next_index = 0  # index of the next frame grab() returns (sequential decoding)
+        self._pending_grab = False  # a seek already grabbed the next frame
         self.rotation = info.rotation_deg
         if self.cap.get(cv2.CAP_PROP_ORIENTATION_AUTO):  # the build rotates for us
             self.rotation = 0
@@ -478,8 +511,6 @@ class _Decoder:
         self.cap.release()
         self.cap = _open_capture(self.info.path)
         self.next_index = 0
-
-    _pending_grab = False
 
     def grab(self) -> int | None:
         """Advance one frame; return its index, or None at the end."""

@@ -204,7 +204,7 @@ def test_repeats_on_shared_clips(shared_videos: Path) -> None:
     assert 9.0 <= distinct_per_s <= 10.5
     for name in ("pauldess1__MotionTrack__running.mp4", "mhuang24__Running-Form__IMG_5396.mp4",
                  "davidpagnon__Sports2D__demo.mp4", "hato72__simple-HRNet__movie2_b12.mp4",
-                 "sinankiliclar__motion_detection__runner.mp4", "hato72__simple-HRNet__movie2_b13.mp4"):
+                 "sinankiliclar__motion_detection__runner.mp4", "sprint_starts/hato72__simple-HRNet__movie2_b13.mp4"):
         info = probe_video(shared_clip(name))
         repeats = [f.index for f in iter_frames(info, max_side_px=640) if f.is_repeat]
         assert repeats == [], (name, repeats)
@@ -292,6 +292,10 @@ def test_truncated_files(clips: dict[str, Path], tmp_path: Path) -> None:
     header_only = tmp_path / "header_only.mp4"
     header_only.write_bytes(data[:1500])
     assert "cannot decode" in _error(header_only)
+    # as phones write them, the index comes last: cut anywhere, nothing can be found
+    ordinary = clips["plain"].read_bytes()
+    (tmp_path / "cut_phone.mp4").write_bytes(ordinary[: int(0.3 * len(ordinary))])
+    assert "truncated" in _error(tmp_path / "cut_phone.mp4")
 
 
 def test_vp9_webm_decodes(tmp_path: Path) -> None:
