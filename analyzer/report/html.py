@@ -364,8 +364,9 @@ def _rising_section(summary: Mapping[str, Any]) -> str:
     return (
         '<section id="rising" class="card"><h2>Rising together</h2>'
         '<p class="section-note">As the push side grows more aggressive, the swing side has to rise with it; '
-        "speed can keep rising only while both do. Left: each side's peak, step by step. Right: each step as a "
-        "point, swing peak against push peak; points below the dashed red line fall short.</p>"
+        "speed can keep rising only while both do. One chart follows each side's peak step by step; the other "
+        "plots each step as a point, swing peak against push peak, where points below the dashed red line fall "
+        "short.</p>"
         + sentence_html
         + '<div class="chart-grid">'
         + _chart("rising_steps", "Push and swing peaks per step")
