@@ -24,6 +24,7 @@ from analyzer.report.assets import PLOTLY_ASSET, PlotlyMode, ensure_plotly_asset
 from analyzer.report.text import (
     FLAG_KIND_SHORT,
     MISSING,
+    data_value,
     esc,
     finite,
     flag_summary,
@@ -408,10 +409,6 @@ STEP_COLUMNS: tuple[_Column, ...] = (
 )
 
 
-def _data_value(number: float) -> str:
-    return f"{number:.6g}" if math.isfinite(number) else ""
-
-
 def _flag_sentence(step: Mapping[str, Any]) -> str:
     reason = str(step.get("flag_reason") or "").strip()
     return _sentence(reason or flag_summary(step))
@@ -446,7 +443,7 @@ def _step_table(steps: Sequence[Mapping[str, Any]]) -> str:
                  f'<td class="text wrap" data-value="{"1" if flagged else "0"}">{reason}</td>']
         for c in columns:
             value = step.get(c.key)
-            cells.append(f'<td data-value="{_data_value(c.sort_value(value))}">{esc(c.show(value))}</td>')
+            cells.append(f'<td data-value="{data_value(c.sort_value(value))}">{esc(c.show(value))}</td>')
         row_class = ' class="is-flagged"' if flagged else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     body = "".join(rows) or (f'<tr><td class="text" colspan="{len(columns) + 3}">'

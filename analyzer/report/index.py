@@ -16,7 +16,7 @@ from analyzer.atomic import write_text
 from analyzer.report import figures
 from analyzer.report.assets import PLOTLY_ASSET, PlotlyMode, ensure_plotly_asset, html_document
 from analyzer.report.html import VIEW_WORDS, url_path
-from analyzer.report.text import MISSING, esc, fmt_number, to_float, to_int
+from analyzer.report.text import MISSING, data_value, esc, fmt_number, to_float, to_int
 
 STATUSES = ("ok", "error", "skipped")
 
@@ -93,17 +93,13 @@ def _cells(row: Mapping[str, Any], label: str, out_root: Path) -> list[tuple[str
         (label.lower(), name),
         (status, f'<span class="badge {esc(status_class)}">{esc(status or MISSING)}</span>'),
         (view, esc(VIEW_WORDS.get(view, view) if view else MISSING)),
-        (_sort_value(steps), esc(fmt_number(steps, 0))),
-        (_sort_value(share), esc(flagged_text)),
-        (_sort_value(cadence), esc(fmt_number(cadence, 0))),
-        (_sort_value(contact_ms), esc(fmt_number(contact_ms, 0))),
-        (_sort_value(lag), esc(fmt_number(lag, 0, signed=True))),
+        (data_value(steps), esc(fmt_number(steps, 0))),
+        (data_value(share), esc(flagged_text)),
+        (data_value(cadence), esc(fmt_number(cadence, 0))),
+        (data_value(contact_ms), esc(fmt_number(contact_ms, 0))),
+        (data_value(lag), esc(fmt_number(lag, 0, signed=True))),
         ("", notes or f'<span class="muted">{MISSING}</span>'),
     ]
-
-
-def _sort_value(number: float) -> str:
-    return f"{number:.6g}" if math.isfinite(number) else ""
 
 
 def _row_html(row: Mapping[str, Any], label: str, out_root: Path) -> str:

@@ -83,6 +83,11 @@ def fmt_number(value: Any, digits: int = 0, unit: str = "", *, signed: bool = Fa
     return f"{text}\u2009{unit}" if unit else text
 
 
+def data_value(number: float) -> str:
+    """A number for a ``data-value`` attribute (what tables sort by); ``""`` when not finite."""
+    return f"{number:.6g}" if math.isfinite(number) else ""
+
+
 def fmt_ratio(value: Any) -> str:
     """A ratio (or any value near 1) with two decimals."""
     return fmt_number(value, 2)
