@@ -64,8 +64,12 @@ def clip_camera(spec: ClipSpec, motion: SprinterMotion) -> CameraTrack:
     )
 
 
-def make_clip(spec: ClipSpec, video_path: str | Path) -> Path:
-    """Render *spec* to *video_path* and write its truth beside it; return the truth's JSON path."""
+def make_clip(spec: ClipSpec, video_path: str | Path, truth_path: str | Path | None = None, *, crf: int = 20) -> Path:
+    """Render *spec* to *video_path* and write its truth; return the truth's JSON path.
+
+    The truth goes to *truth_path* (default: ``NAME.truth.json`` beside the video), with
+    its arrays in an ``.npz`` beside that. *crf* is the H.264 quality (lower is better).
+    """
     video_path = Path(video_path)
     time_s = spec.start_s + np.arange(int(round(spec.duration_s * spec.fps))) / spec.fps
     motion = simulate(spec.params, time_s)
@@ -74,9 +78,9 @@ def make_clip(spec: ClipSpec, video_path: str | Path) -> Path:
     frames = render_frames(body, camera, spec.render)
     if spec.rotation_deg:
         frames = (np.ascontiguousarray(np.rot90(f, k=1)) for f in frames)
-    write_video(frames, video_path, spec.fps, rotation_deg=spec.rotation_deg)
+    write_video(frames, video_path, spec.fps, rotation_deg=spec.rotation_deg, crf=crf)
     truth = compute_truth(motion, spec.params, camera)
-    truth_path = video_path.with_suffix(".truth.json")
+    truth_path = Path(truth_path) if truth_path is not None else video_path.with_suffix(".truth.json")
     save_truth(truth, truth_path)
     meta = {"fps": spec.fps, "duration_s": spec.duration_s, "camera": spec.camera, "camera_side": spec.camera_side,
             "width_px": spec.width_px, "height_px": spec.height_px, "rotation_deg": spec.rotation_deg}
