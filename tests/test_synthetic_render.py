@@ -68,7 +68,6 @@ def running_figure(
     lean = zero + (0.0 if standing else 9.0)
     trunk_up = np.stack([np.sin(np.radians(lean)), np.cos(np.radians(lean)), zero], axis=-1)
 
-    joints: dict[str, np.ndarray] = {}
     feet_low = np.full(num_frames, np.inf)
     rel: dict[str, np.ndarray] = {}
     for side, sign, phase in (("right", 1.0, 0.0), ("left", -1.0, np.pi)):
@@ -109,15 +108,12 @@ def running_figure(
                 f"{side}_thumb": wrist + 0.07 * fore - 0.03 * out}
         feet_low = np.minimum(feet_low, np.minimum.reduce([heel[:, 1], ball[:, 1], toe[:, 1]]))
 
-    # Head: ears 0.19 H above mid-shoulder along the trunk, looking forward (slightly down).
+    # Head: ears 0.11 H above mid-shoulder along the trunk, upright, looking straight ahead.
     chest = trunk_len * trunk_up
     ears = chest + 0.11 * h * trunk_up + np.array([0.02, 0.0, 0.0])
-    head_up = np.array([0.0, 1.0, 0.0]) + 0.0 * trunk_up
-    fwd = np.array([1.0, 0.0, 0.0])
-    right = np.array([0.0, 0.0, 1.0])
 
-    def head(f: float, u: float, r: float) -> np.ndarray:
-        return ears + f * fwd + u * head_up + r * right
+    def head(forward: float, up: float, right: float) -> np.ndarray:
+        return ears + np.array([forward, up, right])
 
     rel |= {"pelvis": np.zeros((num_frames, 3)), "chest": chest, "neck": chest + 0.03 * trunk_up,
             "head_top": head(0.0, 0.13, 0.0), "nose": head(0.115, -0.02, 0.0)}
@@ -180,7 +176,7 @@ def test_pose_stage_finds_the_runner_where_he_is(runner_clip) -> None:
     from analyzer.video import probe_video
 
     path, body, camera = runner_clip
-    track = extract_pose(probe_video(path), progress=False)
+    track = extract_pose(probe_video(path), max_people=1, progress=False)
     assert track.num_frames == body.num_frames
     assert track.detected_fraction >= 0.98
 
@@ -287,6 +283,8 @@ def test_write_video_is_atomic_and_checks_frames(tmp_path: Path) -> None:
     good = np.zeros((12, 20, 3), np.uint8)
     with pytest.raises(ValueError):
         write_video([good, np.zeros((14, 20, 3), np.uint8)], path, 30.0)
+    with pytest.raises(RuntimeError, match="ffmpeg"):
+        write_video([good] * 3, path, 30.0, preset="no-such-preset")
     assert not path.exists() and list(tmp_path.iterdir()) == []     # no partial file left behind
     assert write_video([good] * 3, path, 30.0) == 3 and path.stat().st_size > 0
 

@@ -10,16 +10,20 @@ stick figure. The scene has two kinds of geometry, each drawn the way that suits
   procedural textures are sampled with ``cv2.remap``. The ground texture is prefiltered
   along the depth axis at several levels and each pixel reads the level that matches its
   footprint, so far lane lines do not shimmer. A static camera's scenery is drawn once;
-  a panning camera re-casts the rays each frame, so the background scrolls exactly as the
-  camera turns (the analyzer estimates camera motion from it).
+  a camera panning from a fixed place sees a cylindrical panorama, drawn once and shifted
+  by the camera's azimuth each frame; any other camera motion re-casts the rays. Either
+  way the background moves exactly as the camera does (the analyzer estimates camera
+  motion from it).
 * **People** are unions of *round cones* (two spheres and the cone tangent to both; a
-  sphere and a capsule are special cases), listed in one table that serves left and
-  right. Each part is rasterised in screen space from the exact 2-D signed distance to its
-  projected outline, which gives anti-aliased edges (one-pixel coverage ramp), a surface
-  normal (cylinder across the part, sphere at its caps) for Lambert plus specular shading,
-  and a per-pixel depth for a z-buffer. Parts are drawn far-to-near and z-tested, so the
-  far arm and leg pass behind the trunk and the near ones in front; parts on the far side
-  of the body are also darkened with their depth behind the pelvis.
+  sphere and a capsule are special cases) for the limbs, neck and face, and *ellipsoids*
+  for the ribcage, abdomen, pelvis and cranium, listed in one table that serves left and
+  right. A round cone is rasterised in screen space from the exact 2-D signed distance to
+  its projected outline, which gives anti-aliased edges (one-pixel coverage ramp), a
+  surface normal (cylinder across the part, sphere at its caps) for Lambert plus specular
+  shading, and a per-pixel depth for a z-buffer; an ellipsoid is ray-cast exactly. Parts
+  are drawn far-to-near and z-tested, so the far arm and leg pass behind the trunk and the
+  near ones in front; parts beyond the body's mid-plane, seen from the camera, are also
+  darkened (the far limbs are in the body's shade).
 
 A soft contact shadow on the ground, a little lens blur, vignetting and sensor noise are
 added last; optional motion blur averages sub-frame renders over a shutter interval.
@@ -45,7 +49,7 @@ import cv2
 import numpy as np
 
 from analyzer.atomic import atomic_path
-from analyzer.landmarks import INDEX, LANDMARK_NAMES, NUM_LANDMARKS, SIDES
+from analyzer.landmarks import INDEX, NUM_LANDMARKS, SIDES
 from analyzer.synthetic.camera import CameraTrack
 
 __all__ = [
@@ -68,8 +72,8 @@ JOINT_NAMES: tuple[str, ...] = ("head_top", "neck", "pelvis", "chest") + tuple(
     for part in ("shoulder", "elbow", "wrist", "hand", "hip", "knee", "ankle", "heel", "toe", "ball")
 )
 
-#: Depth beyond the pelvis (fraction of stature) over which far-side darkening ramps in:
-#: about the hip joint's distance from the midline.
+#: Distance beyond the body's mid-plane (fraction of stature) over which far-side
+#: darkening ramps in: about the hip joint's distance from the midline.
 _FAR_SIDE_WIDTH = 0.05
 #: Stature for which the radii in the part table are given; a body's radii scale with
 #: its own height.
@@ -92,7 +96,8 @@ class RenderBody:
             the runner frame. ``heel``, ``toe`` (tip) and ``ball`` are points on the shoe's
             surface (back of the heel, tip, sole under the ball of the foot); ``head_top``
             is the vertex; the others are joint centres (``hand`` is the third metacarpal
-            head, ``neck`` the base of the neck, ``pelvis`` mid-hip, ``chest`` mid-shoulder).
+            head, ``neck`` the base of the neck (mid-shoulder will do), ``pelvis`` mid-hip,
+            ``chest`` mid-shoulder).
         landmarks_m: (N, 33, 3) BlazePose landmarks in the same frame. The face landmarks
             (nose, ears) turn the head; ``index``, ``pinky`` and ``thumb`` shape the hands.
         height_m: standing height; limb thickness scales with it.
@@ -141,9 +146,10 @@ class RenderOptions:
     """How a clip looks.
 
     Attributes:
-        width_px, height_px: output size. ``None`` uses the camera's size; otherwise the
-            camera is rescaled to it (same aspect ratio required), so projected pixel
-            coordinates scale by ``width_px / camera.width_px``.
+        width_px, height_px: output size. ``None`` uses the camera's size (or, if the other
+            side is given, keeps its aspect ratio); otherwise the camera is rescaled to it
+            (same aspect ratio required), so projected pixel coordinates scale by
+            ``width_px / camera.width_px``.
         background: ``"stadium"`` (stands full of spectators behind advertising boards),
             ``"park"`` (hedge and tree line under the sky) or ``"plain"`` (a low wall with
             posters); the track is the same in all three.
@@ -274,7 +280,7 @@ _SHORTS: Bands = (("shorts", 1.0),)
 _SHOE: Bands = (("shoes", 1.0),)
 _SOLE: Bands = (("sole", 1.0),)
 _PARTS: tuple[_Shape, ...] = (
-    # Trunk: ribcage, abdomen and pelvis as ellipsoids; buttocks, shoulder caps, neck.
+    # Trunk: ribcage, abdomen and pelvis as ellipsoids; buttocks, deltoids, trapezius, neck.
     _Ellipsoid("ribcage_c", "thorax", (0.118, 0.200, 0.160), _SHIRT),
     _Ellipsoid("abdomen_c", "thorax", (0.100, 0.170, 0.132), (("shorts", 0.2), ("shirt", 1.0))),
     _Ellipsoid("pelvis_c", "pelvis", (0.105, 0.125, 0.158), _SHORTS),
@@ -326,6 +332,10 @@ _ALL_PARTS = _expand_parts(_PARTS)
 _CONES: tuple[_Cone, ...] = tuple(p for p in _ALL_PARTS if isinstance(p, _Cone))
 _ELLIPSOIDS: tuple[_Ellipsoid, ...] = tuple(p for p in _ALL_PARTS if isinstance(p, _Ellipsoid))
 _FRAMES: tuple[str, ...] = ("thorax", "pelvis", "head")
+#: Points that cast the soft contact shadow on the ground.
+_SHADOW_CASTERS: tuple[str, ...] = ("pelvis_c",) + tuple(
+    f"{side}_{part}" for side in SIDES for part in ("knee", "ankle", "heel_s", "ball_s", "toe_s", "wrist")
+)
 
 #: Head-frame points (forward, up, right) of the reference head, metres from the midpoint
 #: of the ear canals; the sign of ``right`` is taken per side (+ right, - left).
@@ -378,6 +388,7 @@ class _Figure:
     ell_frame: np.ndarray       # (E,) frame index
     ell_semi: np.ndarray        # (E, 3) metres
     hair_dir: np.ndarray        # (N, 3) world direction of the hair cap's axis
+    casters: np.ndarray         # (K,) point indices that cast the contact shadow
     albedo: np.ndarray          # (M, 3) float32
     pelvis: np.ndarray          # (N, 3)
 
@@ -389,13 +400,12 @@ def _figure_points(body: RenderBody) -> tuple[dict[str, np.ndarray], dict[str, n
     pts: dict[str, np.ndarray] = dict(j)
     s = body.height_m / REFERENCE_HEIGHT_M
 
-    # Head frame from the face landmarks: origin between the ears, up to the vertex,
-    # forward toward the nose.
+    # Head frame: origin between the ears, up toward the vertex, forward toward the nose
+    # (its part square to up), right = forward x up.
     ears = 0.5 * (lm[:, INDEX["left_ear"]] + lm[:, INDEX["right_ear"]])
-    head = _frame(j["head_top"] - ears, lm[:, INDEX["right_ear"]] - lm[:, INDEX["left_ear"]])
-    # Forward from the nose (the ears fix only the up-right plane's roll).
-    fwd = _unit(_reject(lm[:, INDEX["nose"]] - ears, head[..., 1]))
-    head = _frame(head[..., 1], np.cross(fwd, head[..., 1]))
+    up = _unit(j["head_top"] - ears)
+    fwd = _unit(_reject(lm[:, INDEX["nose"]] - ears, up))
+    head = _frame(up, np.cross(fwd, up))
     head_scale = float(np.median(np.linalg.norm(j["head_top"] - ears, axis=-1))) / _HEAD_TOP_ABOVE_EARS_M
     head_scale = float(np.clip(head_scale, 0.8 * s, 1.25 * s))
 
@@ -473,6 +483,7 @@ def _build_figure(body: RenderBody, outfit: Outfit) -> _Figure:
         ell_frame=np.array([_FRAMES.index(e.frame) for e in _ELLIPSOIDS], dtype=np.intp),
         ell_semi=np.array([np.array(e.semi) * scale(e) for e in _ELLIPSOIDS], dtype=float).reshape(-1, 3),
         hair_dir=hair_dir,
+        casters=np.array([index[n] for n in _SHADOW_CASTERS], dtype=np.intp),
         albedo=albedo,
         pelvis=np.asarray(body.joints_m["pelvis"], dtype=float),
     )
@@ -553,9 +564,8 @@ def _composite(target: _Target, box: tuple[slice, slice], cov: np.ndarray, depth
 
     ``cov`` is the pixel coverage (anti-aliasing), ``depth`` the surface depth (z-test),
     ``axis_far`` how far the part's axis or centre lies beyond the body's mid-plane as seen
-    from the camera (metres; far-side darkening), ``normal``
-    the unit surface normal in camera coordinates, ``s`` the position along the part that
-    selects its colour band.
+    from the camera (metres; far-side darkening), ``normal`` the unit surface normal in
+    camera coordinates, ``s`` the position along the part that selects its colour band.
     """
     zreg = target.zbuf[box]
     cov = np.where(depth < zreg, cov, np.float32(0.0))
@@ -646,10 +656,11 @@ def _raster_ellipsoid(target: _Target, centre: np.ndarray, axes: np.ndarray, foc
     """Ray-cast an ellipsoid given in camera coordinates: centre (3,), axes (3, 3) whose
     columns are the semi-axis vectors (forward, up, right).
 
-    Each pixel's ray x = t d is mapped into the unit sphere's space by M = axes^-1; the
-    hit is the smaller root of |M(t d - c)|^2 = 1, the normal is M^T M (x - c). Coverage
-    comes from the ray's distance to the sphere's centre in that space (1 on the outline),
-    divided by its per-pixel gradient.
+    Each pixel's ray x = t d, d = ((u - cx) / f, (v - cy) / f, 1), is mapped into the unit
+    sphere's space by M = axes^-1; the hit is the smaller root of |M(t d - c)|^2 = 1 (t is
+    then the hit's depth), the normal is M^T M (x - c). Coverage comes from the ray's
+    distance to the sphere's centre in that space (1 on the outline) over its per-pixel
+    gradient: the signed distance to the outline in pixels.
     """
     height, width = target.zbuf.shape
     corners = centre + np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)]) @ axes.T
@@ -758,7 +769,7 @@ def _ground_texture(options: RenderOptions, wall_distance: float, rng: np.random
     canvas = np.ascontiguousarray(np.clip(tex, 0, 255).astype(np.uint8))
     for k in range(1, options.lanes + 1):
         centre = inner_edge - (k - 0.5) * lane
-        org = (col(1.0), row(centre) + 18)
+        org = (col(1.0), row(centre) + 18)      # digits ~36 texels tall, centred on the lane
         cv2.putText(canvas, str(k), org, font, 1.6, white, 4, cv2.LINE_AA)
     # Pad one wrapped column so bilinear sampling is seamless across the period.
     return np.concatenate([canvas, canvas[:, :1]], axis=1)
@@ -775,6 +786,11 @@ def _ground_levels(texture: np.ndarray) -> list[np.ndarray]:
 
 
 def _spectator(canvas: np.ndarray, x: int, base: int, rng: np.random.Generator, px_per_m: float) -> None:
+    """A seated spectator (shirt, head, maybe hair) on a periodic RGBA texture.
+
+    ``x`` is the column, ``base`` the seat row; copies one period left and right keep the
+    texture seamless where it wraps.
+    """
     shirts = ((200, 40, 40), (240, 240, 240), (30, 60, 150), (250, 200, 40), (40, 40, 40),
               (60, 140, 70), (230, 120, 30), (120, 60, 150), (90, 170, 220))
     skins = ((232, 190, 160), (196, 140, 105), (150, 100, 70), (100, 66, 46), (222, 176, 140))
@@ -782,34 +798,38 @@ def _spectator(canvas: np.ndarray, x: int, base: int, rng: np.random.Generator, 
     torso_h = int(rng.uniform(0.22, 0.3) * px_per_m)
     head_r = int(rng.uniform(0.09, 0.11) * px_per_m)
     shirt = tuple(int(c) for c in np.array(shirts[rng.integers(len(shirts))]) * rng.uniform(0.8, 1.05))
-    cv2.ellipse(canvas, (x, base), (torso_w, torso_h), 0, 180, 360, (*shirt, 255), -1, cv2.LINE_AA)
+    skin = skins[rng.integers(len(skins))]
+    hair = (int(rng.integers(20, 120)),) * 2 + (int(rng.integers(10, 60)),) if rng.random() < 0.5 else None
     head_y = base - torso_h - head_r + 2
-    cv2.circle(canvas, (x, head_y), head_r, (*skins[rng.integers(len(skins))], 255), -1, cv2.LINE_AA)
-    if rng.random() < 0.5:
-        hair = (int(rng.integers(20, 120)),) * 2 + (int(rng.integers(10, 60)),)
-        cv2.ellipse(canvas, (x, head_y - head_r // 3), (head_r, int(head_r * 0.75)), 0, 180, 360,
-                    (*hair, 255), -1, cv2.LINE_AA)
+    period = canvas.shape[1]
+    for cx in (x - period, x, x + period):
+        cv2.ellipse(canvas, (cx, base), (torso_w, torso_h), 0, 180, 360, (*shirt, 255), -1, cv2.LINE_AA)
+        cv2.circle(canvas, (cx, head_y), head_r, (*skin, 255), -1, cv2.LINE_AA)
+        if hair is not None:
+            cv2.ellipse(canvas, (cx, head_y - head_r // 3), (head_r, int(head_r * 0.75)), 0, 180, 360,
+                        (*hair, 255), -1, cv2.LINE_AA)
 
 
 def _boards(canvas: np.ndarray, top: int, bottom: int, rng: np.random.Generator, px_per_m: float) -> None:
     """Advertising boards with made-up names along the bottom of a backdrop texture."""
     palette = ((20, 40, 120), (200, 30, 40), (250, 250, 250), (20, 120, 70), (240, 190, 20), (30, 30, 30))
-    x = 0
     cols = canvas.shape[1]
-    while x < cols:
-        wpx = int(rng.uniform(4.0, 8.0) * px_per_m)
-        x_end = min(cols, x + wpx)
+    # Board widths of 4-8 m, stretched to tile the texture's period exactly.
+    widths = [rng.uniform(4.0, 8.0)]
+    while sum(widths) < cols / px_per_m:
+        widths.append(rng.uniform(4.0, 8.0))
+    edges = np.round(np.concatenate([[0.0], np.cumsum(widths)]) * cols / sum(widths)).astype(int)
+    for x, x_end in zip(edges[:-1], edges[1:]):
         bg = palette[rng.integers(len(palette))]
         fg = (250, 250, 250) if sum(bg) < 450 else (20, 20, 40)
-        cv2.rectangle(canvas, (x, top), (x_end - 1, bottom), (*bg, 255), -1)
+        cv2.rectangle(canvas, (int(x), top), (int(x_end) - 1, bottom), (*bg, 255), -1)
         word = _BOARD_WORDS[rng.integers(len(_BOARD_WORDS))]
         scale = (bottom - top) / 34.0
         (tw, th), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_DUPLEX, scale, 3)
         if tw < x_end - x - 10:
-            org = (x + (x_end - x - tw) // 2, (top + bottom + th) // 2)
+            org = (int(x + (x_end - x - tw) // 2), (top + bottom + th) // 2)
             cv2.putText(canvas, word, org, cv2.FONT_HERSHEY_DUPLEX, scale, (*fg, 255), 3, cv2.LINE_AA)
-        cv2.line(canvas, (x, top), (x, bottom), (60, 60, 60, 255), 2)
-        x = x_end
+        cv2.line(canvas, (int(x), top), (int(x), bottom), (60, 60, 60, 255), 2)
 
 
 def _backdrop_texture(style: str, rng: np.random.Generator) -> tuple[np.ndarray, float]:
@@ -825,33 +845,26 @@ def _backdrop_texture(style: str, rng: np.random.Generator) -> tuple[np.ndarray,
 
     if style == "stadium":
         tex[row(10.2):, :] = (70, 72, 80, 255)
-        rise = 0.42
-        base = 1.35
-        y = base
-        while y + rise < 9.6:
-            r_top, r_bot = row(y + rise), row(y)
-            tex[r_top:r_bot, :, :3] = (88, 92, 104)
-            tex[r_bot - 6:r_bot, :, :3] = (150, 150, 150)   # step edge
-            y += rise
-        # Seat blocks in two colours, separated by aisles (stairs).
-        section = 9.0
-        for k in range(int(_WALL_PERIOD_M / section) + 1):
-            x0 = int(k * section * px_per_m)
-            x1 = int((k * section + section - 1.1) * px_per_m)
+        rise, top_tier = 0.42, 9.6
+        tiers = np.arange(1.35, top_tier - rise, rise)                 # seat levels (m)
+        section = _WALL_PERIOD_M / 4                                  # blocks tile the period
+        aisle = 1.1
+        for y in tiers:
+            tex[row(y + rise):row(y), :, :3] = (88, 92, 104)          # riser
+            tex[row(y) - 6:row(y), :, :3] = (150, 150, 150)           # step edge
+        for k in range(4):                                            # seat blocks, two colours
+            x0, x1 = int(k * section * px_per_m), int(((k + 1) * section - aisle) * px_per_m)
             seat = (30, 80, 170) if k % 2 == 0 else (180, 40, 40)
-            yy = base
-            while yy + rise < 9.6:
-                cv2.rectangle(tex, (x0, row(yy + 0.3)), (x1, row(yy + 0.06)), (*seat, 255), -1)
-                yy += rise
-            cv2.rectangle(tex, (x1, row(9.6)), (x1 + int(1.1 * px_per_m), row(base)), (140, 140, 136, 255), -1)
-        yy = base
-        while yy + rise < 9.6:
-            xs = np.arange(0.3, _WALL_PERIOD_M, 0.55) + rng.uniform(-0.08, 0.08, size=int(_WALL_PERIOD_M / 0.55) + 1)[:len(np.arange(0.3, _WALL_PERIOD_M, 0.55))]
-            for xm in xs:
-                if (xm % section) > section - 1.3 or rng.random() > 0.72:
+            for y in tiers:
+                cv2.rectangle(tex, (x0, row(y + 0.3)), (x1, row(y + 0.06)), (*seat, 255), -1)
+            cv2.rectangle(tex, (x1, row(top_tier)), (int((k + 1) * section * px_per_m), row(tiers[0])),
+                          (140, 140, 136, 255), -1)                   # aisle stairs
+        seats = np.arange(0.3, _WALL_PERIOD_M, 0.55)
+        for y in tiers:
+            for xm in seats + rng.uniform(-0.08, 0.08, seats.size):
+                if (xm % section) > section - aisle - 0.2 or rng.random() > 0.72:
                     continue
-                _spectator(tex, int(xm * px_per_m), row(yy + 0.08), rng, px_per_m)
-            yy += rise
+                _spectator(tex, int(xm * px_per_m), row(y + 0.08), rng, px_per_m)
         # Shade under the roof: darker toward the top of the stand.
         ys = np.linspace(top_m, 0.0, rows)
         dim = np.clip(1.0 - 0.07 * np.maximum(ys - 4.0, 0.0), 0.55, 1.0).astype(np.float32)
@@ -947,8 +960,8 @@ class _Scenery:
             level = np.where(ground, np.log2(np.maximum(foot / np.float32(_TEXEL_M), 1.0)), np.float32(np.nan))
             level = np.minimum(level, np.float32(_GROUND_LEVELS - 1))
             map_u = np.mod(cx + tg * dx, np.float32(_GROUND_PERIOD_M)) / np.float32(_TEXEL_M)
-            if self.text_sign < 0:
-                map_u = np.float32(_GROUND_PERIOD_M / _TEXEL_M) - map_u
+            if self.text_sign < 0:                                    # mirrored, so the painted
+                map_u = np.float32(_GROUND_PERIOD_M / _TEXEL_M) - map_u   # lane numbers read left to right
             map_v = (np.float32(self.far_sign) * (cz + tg * dz) - np.float32(_GROUND_NEAR_M)) / np.float32(_TEXEL_M)
             # Rows that need each level (levels vary slowly, mostly along image rows).
             row_lo = np.fmin.reduce(level, axis=1)
@@ -1051,7 +1064,7 @@ def _contact_shadow(image: np.ndarray, camera: CameraTrack, rotation: np.ndarray
     shift = heights[:, None] * (light_world[[0, 2]] / max(light_world[1], 0.2))
     centres = points[:, [0, 2]] - 0.3 * shift
     sigma = scale * (0.07 + 0.22 * heights)
-    amp = 0.55 * np.exp(-heights / (0.35 * scale))
+    amp = 0.35 * np.exp(-heights / (0.35 * scale))
     keep = amp > 0.01
     centres, sigma, amp = centres[keep], sigma[keep], amp[keep]
     if amp.size == 0:
@@ -1101,8 +1114,10 @@ def _interp_frames(arr: np.ndarray, tau: np.ndarray) -> np.ndarray:
 
 
 def _scaled_camera(camera: CameraTrack, options: RenderOptions) -> CameraTrack:
-    width = options.width_px or camera.width_px
-    height = options.height_px or camera.height_px
+    """The camera rescaled to the output size the options ask for (one side may be None)."""
+    aspect = camera.height_px / camera.width_px
+    width = options.width_px or (round(options.height_px / aspect) if options.height_px else camera.width_px)
+    height = options.height_px or round(width * aspect)
     if (width, height) == (camera.width_px, camera.height_px):
         return camera
     sx, sy = width / camera.width_px, height / camera.height_px
@@ -1167,6 +1182,10 @@ class SceneRenderer:
 
     Frames can be rendered in any order; each depends only on the inputs, the options and
     its index (noise is seeded per frame), so rendering is deterministic.
+
+    Attributes:
+        camera: the camera frames are rendered through (rescaled to the output size).
+        width, height: output size in pixels; num_frames: the body's and camera's N.
     """
 
     def __init__(self, body: RenderBody, camera: CameraTrack, options: RenderOptions | None = None):
@@ -1218,7 +1237,7 @@ class SceneRenderer:
         light = rot @ self._light_world
         half = _unit(light + np.array([0.0, 0.0, -1.0]))
         for fig, proj, height_m, _ in self._figures:
-            _contact_shadow(image, self._cam, rot, sample, proj.world[sample], self._light_world,
+            _contact_shadow(image, self._cam, rot, sample, proj.world[sample, fig.casters], self._light_world,
                             height_m / REFERENCE_HEIGHT_M)
         for fig, proj, height_m, is_runner in self._figures:
             # A fresh z-buffer per person: the runner is always drawn over the jogger.
@@ -1310,22 +1329,30 @@ def write_video(
     Args:
         frames: (H, W, 3) uint8 RGB frames *as stored* (all the same, even, size).
         path: output file; written to a temporary file beside it and renamed on success.
-        fps: frame rate (written as an exact rational, e.g. 59.94 -> 60000/1001).
+        fps: frame rate, written as a rational with a denominator of at most 1001 (so
+            ``30000 / 1001`` stays exact).
         rotation_deg: clockwise rotation a player must apply to show the clip upright:
-            0, 90, 180 or 270, as a phone filming in portrait records it (90: the
-            stored frames are landscape, the picture is portrait). Written as an MP4
-            display matrix; OpenCV reports it as ``CAP_PROP_ORIENTATION_META`` and, with
-            ``CAP_PROP_ORIENTATION_AUTO`` (on by default), returns upright frames.
+            0, 90, 180 or 270, as a phone records it (90: held upright, the stored frames
+            are landscape and the picture is portrait). Written as the MP4 display matrix;
+            OpenCV reports it as ``CAP_PROP_ORIENTATION_META`` and, with
+            ``CAP_PROP_ORIENTATION_AUTO`` (its default), returns upright frames. To film
+            such a clip, render through a camera rolled so that the world's "up" points to
+            the stored picture's left (``CameraTrack.up`` = the world direction that should
+            appear on the viewer's right, e.g. ``(-1, 0, 0)`` for ``side_camera(side="left")``).
         crf, preset: libx264 quality and speed.
 
     Returns:
         The number of frames written.
 
+    Raises:
+        ValueError: bad frames, size, rate or rotation (nothing is written).
+        RuntimeError: ffmpeg failed (its message is included; nothing is written).
+
     Notes:
-        With this ffmpeg (9.x) the display matrix must be set as an *input* option,
-        ``-display_rotation`` (counter-clockwise degrees, so ``-rotation_deg``), together
-        with ``-noautorotate``; without the latter ffmpeg rotates the pixels instead of
-        tagging them. The legacy ``-metadata:s:v rotate=`` tag is silently ignored.
+        With this ffmpeg (9.x) the display matrix must be set by the *input* option
+        ``-display_rotation`` (counter-clockwise degrees, hence ``-rotation_deg``) together
+        with ``-noautorotate``; without the latter ffmpeg turns the pixels instead of
+        tagging them, and the legacy ``-metadata:s:v rotate=`` tag is silently ignored.
     """
     rotation = int(rotation_deg) % 360
     if rotation not in (0, 90, 180, 270):
@@ -1357,21 +1384,22 @@ def write_video(
         ]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         assert proc.stdin is not None
+        broken = False
         try:
             for frame in _chain(first, it):
                 if frame.shape != first.shape or frame.dtype != np.uint8:
                     raise ValueError(f"frame {count} is {frame.shape} {frame.dtype}, expected {first.shape} uint8")
-                proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+                proc.stdin.write(np.ascontiguousarray(frame).data)
                 count += 1
             proc.stdin.close()
-            rc = proc.wait()
         except BrokenPipeError:
-            rc = proc.wait()
+            broken = True                       # ffmpeg exited early; its log says why
         except BaseException:
             proc.kill()
             proc.wait()
             raise
-        if rc != 0:
+        rc = proc.wait()
+        if rc != 0 or broken:
             log.seek(0)
             raise RuntimeError(f"ffmpeg failed ({rc}): {log.read().decode(errors='replace').strip()}")
     return count
