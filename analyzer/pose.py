@@ -20,6 +20,11 @@ Conventions
 * Times and frame indices are those of :mod:`analyzer.video`. Repeated frames
   (``is_repeat``) are not re-run through the model: they carry the landmarks of the
   image they repeat.
+* Small runners: BlazePose's person detector sees the whole picture shrunk to 224x224,
+  where a sprinter a quarter of a wide frame's height is too small to find. Besides the
+  whole frame, :func:`extract_pose` therefore looks in square tiles and in a window that
+  follows the runner (on the shared sprint-start clips this took the runner's detection
+  in the first 3 s from 0-80% to 82-100%).
 * Not detected: NaN coordinates, 0 visibility and presence, ``detected`` False.
 """
 from __future__ import annotations
@@ -66,11 +71,10 @@ DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parent / "models" / "pose_la
 #: decoding cost, not accuracy, grows with size beyond this).
 DEFAULT_MAX_SIDE_PX = 1280
 #: Bump when anything here changes the landmarks a cache would hold.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _REQUIRED_TFLITE = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
 _HIPS = np.array([INDEX["left_hip"], INDEX["right_hip"]])
-
 
 #: Limb groups whose left/right labels :func:`fix_left_right_swaps` checks, as the
 #: runner's *left* landmark indices (the right ones are their ``MIRROR``).
@@ -99,7 +103,9 @@ class PoseTrack:
         visibility, presence (N, 33); detected (N,) bool;
         people_count (N,) int: poses the model returned in the frame (after de-duplication);
         swap_fixed (N, len(SWAP_GROUPS)) bool: frames whose labels were swapped back,
-        columns in ``SWAP_GROUPS`` order (legs, arms).
+        columns in ``SWAP_GROUPS`` order (legs, arms);
+        pose_source (N,) int: which pass found the followed pose: 0 whole frame, 1 runner
+        window, 2 search tile, -1 not detected (see :func:`extract_pose`).
     Scalars:
         image_width, image_height: upright full-resolution size; model_name;
         num_people_max: most poses in one frame; followed_person: which person was
@@ -119,6 +125,7 @@ class PoseTrack:
     detected: np.ndarray
     people_count: np.ndarray
     swap_fixed: np.ndarray
+    pose_source: np.ndarray
     image_width: int
     image_height: int
     model_name: str
@@ -394,12 +401,16 @@ class _Linker:
             (ratio >= 1.0 / self.size_ratio)
         return np.where(ok, dist, np.inf)
 
+    def advance(self, shift: np.ndarray | tuple[float, float]) -> None:
+        """Account for a frame that is not linked (a repeated picture): the camera's pan only."""
+        self._pan = self._pan + np.asarray(shift, dtype=float)
+
     def update(self, t: int, xy: np.ndarray, visibility: np.ndarray | None = None,
                shift: np.ndarray | tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
         """Link poses *xy* (D, 33, 2) of frame *t* (frames in increasing order); return their ids."""
         from scipy.optimize import linear_sum_assignment
 
-        self._pan = self._pan + np.asarray(shift, dtype=float)
+        self.advance(shift)
         ids = np.full(xy.shape[0], -1, dtype=int)
         if xy.shape[0] == 0:
             return ids
@@ -427,16 +438,20 @@ class _Linker:
         size = float(_body_size(xy))
         gap = t - p.last_t
         p.travel += weight * float(np.linalg.norm((centre - p.centre) - (self._pan - p.pan))) / p.size
-        if gap == 1:  # limb motion over a gap would count the gap's motion as one frame's
-            p.limbs += weight * float(np.nanmean(np.linalg.norm((xy - centre) - p.relative, axis=-1))) / p.size
+        # over a gap (missed or repeated frames) this is the gap's motion, which is what a
+        # clip with each picture held three times must count
+        p.limbs += weight * float(np.nanmean(np.linalg.norm((xy - centre) - p.relative, axis=-1))) / p.size
         p.velocity = 0.5 * p.velocity + 0.5 * (centre - p.centre) / gap
         p.centre, p.size, p.relative, p.pan = centre, 0.8 * p.size + 0.2 * size, xy - centre, self._pan.copy()
         p.last_t = t
         p.frames += 1
 
     def most_active(self, among: Sequence[int] | None = None) -> int | None:
+        """The most active person (ties: seen more often, then more recently)."""
         pool = list(self.people) if among is None else list(among)
-        return max(pool, key=lambda pid: (self.people[pid].activity, self.people[pid].frames)) if pool else None
+        if not pool:
+            return None
+        return max(pool, key=lambda pid: (self.people[pid].activity, self.people[pid].frames, self.people[pid].last_t))
 
 
 def link_people(xy: np.ndarray, background_shift: np.ndarray | None = None, visibility: np.ndarray | None = None,
@@ -780,17 +795,23 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
             previous: _Poses | None = None
             last_search = -search_every
             window_for: int | None = None  # whom the runner window followed last
+            window_missed: dict[int, int] = {}  # person -> last frame the window did not find them
             for t, frame in enumerate(iter_frames(info, start_s, end_s, max_side_px=max_side_px,
                                                   prefetch=prefetch)):
                 if frame.is_repeat and previous is not None:
-                    poses = previous
+                    # the same picture: the same poses and people, and nothing moved
+                    poses, frame_ids = previous, ids[-1]
+                    linker.advance(frame.background_shift_px)
                 else:
                     poses, searched, window_for = _detect_frame(
-                        models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for, t,
-                        last_search, search_every, search_when_lost)
+                        models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for,
+                        window_missed, search_when_lost, t, last_search, search_every, search_when_lost)
                     last_search = t if searched else last_search
                     previous = poses
-                frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
+                    frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
+                    # the window stays with whoever it found, even if it was sent for another
+                    found_by_window = frame_ids[poses.source == 1]
+                    window_for = int(found_by_window[0]) if found_by_window.size else window_for
                 index.append(frame.index)
                 times.append(frame.time_s)
                 repeats.append(frame.is_repeat)
@@ -809,29 +830,36 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
 
 
 def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale: float, full_width: int,
-                  linker: _Linker, window_for: int | None, t: int, last_search: int, search_every: int,
-                  search_when_lost: int) -> tuple[_Poses, bool, int | None]:
+                  linker: _Linker, window_for: int | None, window_missed: dict[int, int], retry: int,
+                  t: int, last_search: int, search_every: int, search_when_lost: int
+                  ) -> tuple[_Poses, bool, int | None]:
     """Steps 1-3 of :func:`extract_pose` on one picture.
 
     Returns the de-duplicated poses (closer views first: runner window, search tiles,
-    whole frame), whether the tiles were searched, and whom the runner window followed.
-    The window goes to the most active live person who is small in the frame (body size
-    under half the shorter side: the whole-frame pass sees such people coarsely) or whom
-    the whole-frame pass did not see, keeping its previous person while that one still
-    qualifies, so that its tracking holds.
+    whole frame), whether the tiles were searched, and whom the runner window followed
+    (None when it found nobody). The window goes to the most active live person who is
+    small in the frame (body size under half the shorter side: the whole-frame pass sees
+    such people coarsely) or whom the whole-frame pass did not see; it keeps its previous
+    person while that one still qualifies, so that its tracking holds. A person the
+    window did not find is not looked for again for *retry* frames (*window_missed*,
+    updated here), so a phantom cannot hold the window while the runner waits.
     """
     h, w = image.shape[:2]
     whole = _View(0, 0, w, h)
     found = [_result_to_poses(models.detect("frame", image, time_s), whole, scale, full_width, 0)]
     small = 0.5 * min(h, w) / scale
     wanted = [pid for pid in linker.live(t)
-              if linker.people[pid].size < small or not linker.matches(pid, t, found[0].xy).any()]
+              if (linker.people[pid].size < small or not linker.matches(pid, t, found[0].xy).any())
+              and t - window_missed.get(pid, -retry - 1) > retry]
     target = window_for if window_for in wanted else linker.most_active(wanted)
     if target is not None:
         centre, size = linker.predict(target, t)
         view = _runner_window(centre * scale, size * scale, w, h)
-        found.insert(0, _result_to_poses(models.detect("runner", view.crop(image), time_s), view, scale,
-                                         full_width, 1))
+        in_window = _result_to_poses(models.detect("runner", view.crop(image), time_s), view, scale, full_width, 1)
+        found.insert(0, in_window)
+        if not linker.matches(target, t, in_window.xy).any():
+            window_missed[target] = t
+            target = None
     anyone = sum(len(p) for p in found) > 0
     tiles = _square_tiles(w, h)
     due = t - last_search >= (search_every if anyone else search_when_lost)
@@ -840,7 +868,12 @@ def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale:
         for view in tiles:
             found.insert(-1, _result_to_poses(models.detect("search", view.crop(image), time_s), view, scale,
                                               full_width, 2))
-    return _dedupe(_Poses.concat(found)), searched, target
+    poses = _Poses.concat(found)
+    # a pose whose hips lie outside the picture is no runner we could analyse (the
+    # whole-frame pass can keep tracking a phantom just beyond the edge)
+    hips = poses.xy[:, _HIPS].mean(axis=1) * scale
+    inside = np.all((hips >= 0) & (hips <= (w, h)), axis=1)
+    return _dedupe(poses.take(np.flatnonzero(inside))), searched, target
 
 
 def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: Sequence[float],
@@ -853,12 +886,14 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
     vis = np.zeros((n, NUM_LANDMARKS))
     pres = np.zeros((n, NUM_LANDMARKS))
     detected = np.zeros(n, dtype=bool)
+    source = np.full(n, -1, dtype=np.int8)
     for t, (poses, frame_ids) in enumerate(zip(seen, ids)):
         hit = np.flatnonzero(frame_ids == runner)
         if runner >= 0 and hit.size:
             k = int(hit[0])
             xy[t], z[t], world[t], vis[t], pres[t] = poses.xy[k], poses.z[k], poses.world[k], poses.vis[k], poses.pres[k]
             detected[t] = True
+            source[t] = poses.source[k]
     is_repeat = np.asarray(repeats, dtype=bool).reshape(n)
     counts = np.array([len(p) for p in seen], dtype=np.int64).reshape(n)
 
@@ -880,6 +915,7 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
         detected=detected,
         people_count=counts,
         swap_fixed=swap_fixed,
+        pose_source=source,
         image_width=int(info.width), image_height=int(info.height),
         model_name=model.name,
         num_people_max=int(counts.max(initial=0)),
