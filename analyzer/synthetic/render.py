@@ -11,9 +11,10 @@ stick figure. The scene has two kinds of geometry, each drawn the way that suits
   along the depth axis at several levels and each pixel reads the level that matches its
   footprint, so far lane lines do not shimmer. A static camera's scenery is drawn once;
   a camera panning from a fixed place sees a cylindrical panorama, drawn once and shifted
-  by the camera's azimuth each frame; any other camera motion re-casts the rays. Either
-  way the background moves exactly as the camera does (the analyzer estimates camera
-  motion from it).
+  by the camera's azimuth each frame; a camera travelling alongside re-reads the textures
+  at its displacement; any other camera motion re-casts the rays. Either way the
+  background moves exactly as the camera does (the analyzer estimates camera motion
+  from it).
 * **People** are unions of *round cones* (two spheres and the cone tangent to both; a
   sphere and a capsule are special cases) for the limbs, neck and face, and *ellipsoids*
   for the ribcage, abdomen, pelvis and cranium, listed in one table that serves left and
@@ -907,6 +908,25 @@ def _backdrop_texture(style: str, rng: np.random.Generator) -> tuple[np.ndarray,
     return np.concatenate([tex, tex[:, :1]], axis=1), top_m
 
 
+@dataclass
+class _ScenePlan:
+    """Where each viewing ray lands, computed once; colours follow for any forward shift.
+
+    A camera that only moves along x (with a fixed orientation and height) sees the same
+    ground and backdrop points shifted by its own displacement, so only the textures'
+    x coordinates change from frame to frame.
+    """
+
+    sky: np.ndarray                      # (h, w, 3) float32 sky colour
+    ground: np.ndarray                   # (h, w) bool: the ray meets the ground first
+    wall_rows: slice                     # image rows that see the backdrop
+    wall_x: np.ndarray                   # (rows, w) float32 world x of the backdrop hit
+    wall_v: np.ndarray                   # (rows, w) float32 backdrop texture row (-10 off it)
+    ground_x: np.ndarray                 # (h, w) float32 world x of the ground hit
+    ground_v: np.ndarray                 # (h, w) float32 ground texture row
+    levels: list[tuple[int, slice, np.ndarray]]   # (level, rows, weights) of the ground
+
+
 class _Scenery:
     """Textured ground and backdrop planes under a sky, shaded along viewing rays."""
 
@@ -918,8 +938,8 @@ class _Scenery:
         self.ground = _ground_levels(_ground_texture(options, self.wall_distance, rng))
         self.wall, self.wall_top = _backdrop_texture(options.background, rng)
 
-    def shade(self, d: np.ndarray, origin: np.ndarray, pixel_angle: float) -> np.ndarray:
-        """Colours (h, w, 3) float32 seen along world directions ``d`` (h, w, 3) from ``origin``.
+    def plan(self, d: np.ndarray, origin: np.ndarray, pixel_angle: float) -> _ScenePlan:
+        """Intersect rays along world directions ``d`` (h, w, 3) from ``origin`` with the scene.
 
         ``pixel_angle`` is the angular size of one pixel (radians); it selects how strongly
         the ground texture is prefiltered.
@@ -937,46 +957,64 @@ class _Scenery:
 
         # Sky: a gradient with elevation.
         k = np.clip(dy / np.float32(0.55), 0.0, 1.0) ** np.float32(0.7)
-        image = _SKY_HORIZON + (_SKY_ZENITH - _SKY_HORIZON) * k[..., None]
+        sky = _SKY_HORIZON + (_SKY_ZENITH - _SKY_HORIZON) * k[..., None]
 
-        # Backdrop: RGBA over the sky.
-        if wall.any():
-            tw = np.where(wall, t_wall, np.float32(0.0))
-            wy = cy + tw * dy
-            map_u = np.mod(np.float32(self.text_sign) * (cx + tw * dx), np.float32(_WALL_PERIOD_M)) / np.float32(_TEXEL_M)
-            map_v = np.where(wall, (np.float32(self.wall_top) - wy) / np.float32(_TEXEL_M), np.float32(-10.0))
-            rgba = cv2.remap(self.wall, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=(0, 0, 0, 0)).astype(np.float32)
-            image += (rgba[..., 3:] / np.float32(255.0)) * (rgba[..., :3] - image)
+        # Backdrop hits (only the rows that see it).
+        rows = np.flatnonzero(wall.any(axis=1))
+        wall_rows = slice(rows[0], rows[-1] + 1) if rows.size else slice(0, 0)
+        tw = np.where(wall[wall_rows], t_wall[wall_rows], np.float32(0.0))
+        wall_x = cx + tw * dx[wall_rows]
+        wall_y = cy + tw * dy[wall_rows]
+        wall_v = np.where(wall[wall_rows], (np.float32(self.wall_top) - wall_y) / np.float32(_TEXEL_M),
+                          np.float32(-10.0))
 
-        # Ground, from the prefiltered level matching each pixel's footprint along depth:
-        # a ray at elevation angle e hit at distance t moves t*da/sin(e) radially and t*da
+        # Ground hits, and the prefiltered level matching each pixel's footprint along
+        # depth: a ray at elevation e hit at distance t moves t*da/sin(e) radially and t*da
         # sideways when it turns by da; the z (depth) component of that is the footprint.
+        tg = np.where(ground, t_ground, np.float32(0.0))
+        ground_x = cx + tg * dx
+        ground_v = (np.float32(self.far_sign) * (cz + tg * dz) - np.float32(_GROUND_NEAR_M)) / np.float32(_TEXEL_M)
+        horiz = np.sqrt(dx * dx + dz * dz) + np.float32(1e-9)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            foot = tg * np.float32(pixel_angle) * np.maximum(np.abs(dz) / (horiz * np.abs(dy)), np.abs(dx) / horiz)
+        level = np.where(ground, np.log2(np.maximum(foot / np.float32(_TEXEL_M), 1.0)), np.float32(np.nan))
+        level = np.minimum(level, np.float32(_GROUND_LEVELS - 1))
+        # Rows that need each level (levels vary slowly, mostly along image rows).
+        levels = []
         if ground.any():
-            tg = np.where(ground, t_ground, np.float32(0.0))
-            horiz = np.sqrt(dx * dx + dz * dz) + np.float32(1e-9)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                foot = tg * np.float32(pixel_angle) * np.maximum(np.abs(dz) / (horiz * np.abs(dy)), np.abs(dx) / horiz)
-            level = np.where(ground, np.log2(np.maximum(foot / np.float32(_TEXEL_M), 1.0)), np.float32(np.nan))
-            level = np.minimum(level, np.float32(_GROUND_LEVELS - 1))
-            map_u = np.mod(cx + tg * dx, np.float32(_GROUND_PERIOD_M)) / np.float32(_TEXEL_M)
-            if self.text_sign < 0:                                    # mirrored, so the painted
-                map_u = np.float32(_GROUND_PERIOD_M / _TEXEL_M) - map_u   # lane numbers read left to right
-            map_v = (np.float32(self.far_sign) * (cz + tg * dz) - np.float32(_GROUND_NEAR_M)) / np.float32(_TEXEL_M)
-            # Rows that need each level (levels vary slowly, mostly along image rows).
-            row_lo = np.fmin.reduce(level, axis=1)
-            row_hi = np.fmax.reduce(level, axis=1)
-            ground_rgb = np.zeros((h, w, 3), np.float32)
-            for lev, tex in enumerate(self.ground):
+            row_lo, row_hi = np.fmin.reduce(level, axis=1), np.fmax.reduce(level, axis=1)
+            for lev in range(_GROUND_LEVELS):
                 rows = np.flatnonzero((row_lo < lev + 1) & (row_hi > lev - 1))
-                if rows.size == 0:
-                    continue
-                band = slice(rows[0], rows[-1] + 1)
-                weight = np.nan_to_num(np.clip(1.0 - np.abs(level[band] - lev), 0.0, 1.0), nan=0.0)
-                sample = cv2.remap(tex, map_u[band], map_v[band], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                ground_rgb[band] += weight[..., None] * sample
-            image = np.where(ground[..., None], ground_rgb, image)
-        return np.ascontiguousarray(image, dtype=np.float32)
+                if rows.size:
+                    band = slice(rows[0], rows[-1] + 1)
+                    weight = np.nan_to_num(np.clip(1.0 - np.abs(level[band] - lev), 0.0, 1.0), nan=0.0)
+                    levels.append((lev, band, weight[..., None].astype(np.float32)))
+        return _ScenePlan(sky.astype(np.float32), ground, wall_rows, wall_x, wall_v, ground_x,
+                          ground_v.astype(np.float32), levels)
+
+    def compose(self, plan: _ScenePlan, shift_x: float = 0.0) -> np.ndarray:
+        """The colours (h, w, 3) float32 of a plan, the camera moved ``shift_x`` along x."""
+        image = plan.sky.copy()
+        shift = np.float32(shift_x)
+        period, texel = np.float32(_WALL_PERIOD_M), np.float32(_TEXEL_M)
+        if plan.wall_rows.stop > plan.wall_rows.start:
+            map_u = np.mod(np.float32(self.text_sign) * (plan.wall_x + shift), period) / texel
+            rgba = cv2.remap(self.wall, map_u, plan.wall_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=(0, 0, 0, 0)).astype(np.float32)
+            part = image[plan.wall_rows]
+            part += (rgba[..., 3:] / np.float32(255.0)) * (rgba[..., :3] - part)
+        if plan.levels:
+            period = np.float32(_GROUND_PERIOD_M)
+            map_u = np.mod(plan.ground_x + shift, period) / texel
+            if self.text_sign < 0:                    # mirrored, so painted lane numbers read
+                map_u = period / texel - map_u        # left to right from the camera
+            ground_rgb = np.zeros_like(image)
+            for lev, band, weight in plan.levels:
+                sample = cv2.remap(self.ground[lev], map_u[band], plan.ground_v[band], cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REPLICATE)
+                ground_rgb[band] += weight * sample
+            image = np.where(plan.ground[..., None], ground_rgb, image)
+        return image
 
 
 class _Backdrop:
@@ -986,6 +1024,9 @@ class _Backdrop:
     * a camera that only turns about the vertical axis from a fixed position (a pan, as
       ``side_camera(pan=True)`` makes): a cylindrical panorama (azimuth x tan(elevation))
       rendered once, from which each frame is resampled by shifting its azimuth;
+    * a camera that only travels along x with a fixed orientation (``track=True``): the
+      rays are intersected once and each frame re-reads the textures shifted by the
+      camera's displacement;
     * any other motion: rays cast afresh every frame.
     """
 
@@ -1000,16 +1041,20 @@ class _Backdrop:
         self.rays = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.float32(1.0)), axis=-1)
         self.rotations = camera.rotation()
         pos = camera.position_m
-        fixed = bool(np.ptp(pos, axis=0).max() < 1e-9)
-        self.mode = "rays"
+        same_rotation = bool(np.ptp(self.rotations, axis=0).max() < 1e-9)
         self._image: np.ndarray | None = None
-        if fixed and np.ptp(camera.look_at_m, axis=0).max() < 1e-9:
+        self._plan: _ScenePlan | None = None
+        if same_rotation and np.ptp(pos, axis=0).max() < 1e-9:
             self.mode = "static"
-        elif fixed:
-            # R_n = R_0 Y with Y a rotation about world y  <=>  (R_0^T R_n)[1, 1] == 1.
-            rel = np.einsum("ji,njk->nik", self.rotations[0], self.rotations)
-            if np.all(np.abs(rel[:, 1, 1] - 1.0) < 1e-9):
-                self._init_panorama()
+        elif same_rotation and np.ptp(pos[:, 1:], axis=0).max() < 1e-9:
+            self.mode = "track"
+        else:
+            self.mode = "rays"
+            if np.ptp(pos, axis=0).max() < 1e-9:
+                # R_n = R_0 Y with Y a rotation about world y  <=>  (R_0^T R_n)[1, 1] == 1.
+                rel = np.einsum("ji,njk->nik", self.rotations[0], self.rotations)
+                if np.all(np.abs(rel[:, 1, 1] - 1.0) < 1e-9):
+                    self._init_panorama()
 
     def _world_dirs(self, sample: int) -> np.ndarray:
         return (self.rays.reshape(-1, 3) @ self.rotations[sample].astype(np.float32)).reshape(self.rays.shape)
@@ -1031,7 +1076,8 @@ class _Backdrop:
         th = azimuth[0] + th_lo + (np.arange(cols, dtype=np.float64) + 0.5) / k
         el = el_hi - (np.arange(rows, dtype=np.float64) + 0.5) / k
         dirs = np.stack(np.broadcast_arrays(np.sin(th)[None, :], el[:, None], np.cos(th)[None, :]), axis=-1)
-        pano = self.scenery.shade(dirs, self.camera.position_m[0], 1.0 / k)
+        origin = self.camera.position_m[0]
+        pano = self.scenery.compose(self.scenery.plan(dirs, origin, 1.0 / k))
         self._pano = np.clip(pano + 0.5, 0, 255).astype(np.uint8)
         self._map_x = ((theta0 - th_lo) * k - 0.5).astype(np.float32)
         self._map_y = ((el_hi - tan_el) * k - 0.5).astype(np.float32)
@@ -1041,15 +1087,20 @@ class _Backdrop:
     def image(self, sample: int) -> np.ndarray:
         """The scenery seen in sub-frame ``sample``, (H, W, 3) float32."""
         pixel_angle = 1.0 / self.camera.focal_px
-        if self.mode == "static":
-            if self._image is None:
-                self._image = self.scenery.shade(self._world_dirs(0), self.camera.position_m[0], pixel_angle)
-            return self._image.copy()
+        pos = self.camera.position_m
         if self.mode == "panorama":
             out = cv2.remap(self._pano, self._map_x + self._shift_px[sample], self._map_y, cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
             return out.astype(np.float32)
-        return self.scenery.shade(self._world_dirs(sample), self.camera.position_m[sample], pixel_angle)
+        if self.mode == "rays":
+            return self.scenery.compose(self.scenery.plan(self._world_dirs(sample), pos[sample], pixel_angle))
+        if self._plan is None:
+            self._plan = self.scenery.plan(self._world_dirs(0), pos[0], pixel_angle)
+        if self.mode == "static":
+            if self._image is None:
+                self._image = self.scenery.compose(self._plan)
+            return self._image.copy()
+        return self.scenery.compose(self._plan, float(pos[sample, 0] - pos[0, 0]))
 
 
 def _contact_shadow(image: np.ndarray, camera: CameraTrack, rotation: np.ndarray, sample: int,
