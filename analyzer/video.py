@@ -499,7 +499,9 @@ class _Decoder:
         k = np.searchsorted(keys, target_t + 1e-6) - 1
         if k <= 0:  # no keyframe after the start before the target: decoding from 0 costs the same
             return
-        self.cap.set(cv2.CAP_PROP_POS_MSEC, keys[k] * 1000.0)
+        # by frame number: OpenCV turns a time into a frame number with the mean rate and,
+        # in variable-rate files, overshoots; a frame number lands at or before the keyframe
+        self.cap.set(cv2.CAP_PROP_POS_FRAMES, float(np.searchsorted(times, keys[k] - 1e-6)))
         if self.cap.grab():
             idx = self._index_of_current()
             t = self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0

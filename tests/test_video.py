@@ -159,6 +159,24 @@ def test_trim_keeps_video_time_and_indices(clips: dict[str, Path], clip: str, pr
     assert np.isfinite(part[0].diff_to_previous)
 
 
+@pytest.mark.parametrize("clip", ["plain", "vfr"])
+def test_trim_seeks_instead_of_decoding_from_the_start(clips: dict[str, Path], clip: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import analyzer.video as video_mod
+
+    grabs = []
+    original = video_mod._Decoder.grab
+
+    def counting(self: object) -> int | None:
+        index = original(self)  # type: ignore[arg-type]
+        grabs.append(index)
+        return index
+
+    monkeypatch.setattr(video_mod._Decoder, "grab", counting)
+    part = frames_of(probe_video(clips[clip]), 1.2, 1.5, prefetch=0)
+    assert grabs[0] > 0 and len(grabs) < part[-1].index  # started at a keyframe, not at frame 0
+
+
 def test_trim_with_fps_override_is_in_capture_time(clips: dict[str, Path]) -> None:
     info = probe_video(clips["plain"], fps_override=120.0)
     part = frames_of(info, 0.1, 0.2)
