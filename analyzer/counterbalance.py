@@ -36,6 +36,13 @@ from analyzer.steps import Step, StepAnalysis
 DEFAULT_LAG_THRESHOLD_MS = 15.0
 #: The lag threshold is never below this many frame intervals of the distinct-image rate.
 LAG_THRESHOLD_MIN_FRAMES = 1.25
+#: The lag threshold is never below this many times the run's lag scatter (robust SD of the
+#: steps' lags about their median, :func:`lag_scatter_ms`): a single step stands out only
+#: when it lies clearly outside the athlete's own step-to-step variation (or the measurement
+#: noise, which through the pose model is +-30-40 ms per step at 60 fps on the synthetic sprinter).
+LAG_NOISE_FACTOR = 2.0
+#: Fewer steps than this give no scatter estimate.
+MIN_STEPS_FOR_SCATTER = 6
 #: A step whose swing/push peak ratio is below this fraction of the run's median falls short.
 #: On the synthetic sprinter, halving the swing drive lowers the ratio by ~25 %; normal steps vary by ~2 %.
 DEFAULT_RATIO_THRESHOLD = 0.85
@@ -60,8 +67,12 @@ class Thresholds:
     ratio: float = DEFAULT_RATIO_THRESHOLD
     keep_up_fraction: float = KEEP_UP_FRACTION
 
-    def effective_lag_ms(self, sample_rate_hz: float) -> float:
-        return float(max(self.lag_ms, LAG_THRESHOLD_MIN_FRAMES * 1000.0 / sample_rate_hz))
+    def effective_lag_ms(self, sample_rate_hz: float, lag_noise_ms: float = 0.0) -> float:
+        """The lag threshold in force: the option, raised to what the frame rate resolves
+        and to what the run's own step-to-step scatter of lags allows."""
+        floor = LAG_THRESHOLD_MIN_FRAMES * 1000.0 / sample_rate_hz
+        noise = LAG_NOISE_FACTOR * lag_noise_ms if np.isfinite(lag_noise_ms) else 0.0
+        return float(max(self.lag_ms, floor, noise))
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,8 @@ class Counterbalance:
         push_drive_kg_m2_s, swing_counter_kg_m2_s: (N,) P(t) and S(t) (NaN outside steps).
         steps: per-step balance.
         rising: the across-steps trend.
-        lag_threshold_ms: the lag threshold in force at this frame rate.
+        lag_threshold_ms: the lag threshold in force (frame rate and scatter included).
+        lag_scatter_ms: the run's step-to-step scatter of lags (NaN with few steps).
         thresholds: the thresholds used.
     """
 
@@ -126,7 +138,28 @@ class Counterbalance:
     steps: tuple[StepBalance, ...]
     rising: RisingTogether
     lag_threshold_ms: float
+    lag_scatter_ms: float = float("nan")
     thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def lag_scatter_ms(lags_ms: np.ndarray, push_legs: np.ndarray) -> float:
+    """Robust step-to-step scatter of the lags (ms), leg by leg.
+
+    1.4826 x the median absolute deviation of each step's lag from the median lag of the
+    steps with the same push leg. A lag one leg shows at every step (a real asymmetry) and
+    faults on a minority of steps do not inflate it; measurement noise does. NaN with fewer
+    than :data:`MIN_STEPS_FOR_SCATTER` steps.
+    """
+    lags = np.asarray(lags_ms, dtype=float)
+    legs = np.asarray(push_legs)
+    ok = np.isfinite(lags)
+    if ok.sum() < MIN_STEPS_FOR_SCATTER:
+        return float("nan")
+    deviations = np.concatenate([
+        lags[ok & (legs == leg)] - np.median(lags[ok & (legs == leg)])
+        for leg in np.unique(legs[ok])
+    ])
+    return float(1.4826 * np.median(np.abs(deviations)))
 
 
 def side_sign(leg: str) -> float:
@@ -227,7 +260,6 @@ def analyse_counterbalance(
     roles = role_signals(momentum, steps)
     t = momentum.time_s
     dt = float(np.median(np.diff(t))) if t.size > 1 else 1.0
-    lag_threshold = thresholds.effective_lag_ms(sample_rate_hz)
     raw: list[dict] = []
     for step in steps.steps:
         inside = steps.step_index == step.step
@@ -250,6 +282,9 @@ def analyse_counterbalance(
             counterbalance_ratio=swing_peak / push_peak if push_peak > 0 else float("nan"),
             ground_impulse_kg_m2_s=float(impulse),
         ))
+    lag_noise = lag_scatter_ms(np.array([r["lag_ms"] for r in raw], dtype=float),
+                               np.array([r["step"].push_leg for r in raw]))
+    lag_threshold = thresholds.effective_lag_ms(sample_rate_hz, lag_noise)
     ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
     median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")
     rising = rising_together(
@@ -285,6 +320,7 @@ def analyse_counterbalance(
         steps=tuple(balances),
         rising=rising,
         lag_threshold_ms=lag_threshold,
+        lag_scatter_ms=lag_noise,
         thresholds=thresholds,
     )
 

@@ -150,8 +150,8 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
 
     warnings = list(assessment.warnings)
     cadence, contact, flight, step_time = _step_means(gait)
-    timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, mean_step_s=step_time,
-                                    fps_used=info.fps, fps_source=info.fps_source)
+    timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps,
+                                    fps_source=info.fps_source, stride_sweep=assessment.stride_sweep)
     if timing.sentence:
         warnings.append(timing.sentence)
     if not gait.steps:
@@ -177,13 +177,14 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
 
 
 def _step_means(gait: steps.StepAnalysis) -> tuple[float, float, float, float]:
-    """Cadence (steps/min), mean contact, flight and step time (s); NaN without steps."""
+    """Cadence (steps/min), contact, flight and step time (s): medians over the steps, so
+    that one spurious or missed contact does not move them; NaN without steps."""
     if not gait.steps:
         nan = float("nan")
         return nan, nan, nan, nan
-    step_time = float(np.mean([s.step_time_s for s in gait.steps]))
-    return (60.0 / step_time, float(np.mean([s.contact_s for s in gait.steps])),
-            float(np.mean([s.flight_s for s in gait.steps])), step_time)
+    step_time = float(np.median([s.step_time_s for s in gait.steps]))
+    return (60.0 / step_time, float(np.median([s.contact_s for s in gait.steps])),
+            float(np.median([s.flight_s for s in gait.steps])), step_time)
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,6 +315,7 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "timing_uncertainty_ms": 1000.0 / result.kinematics.sample_rate_hz,
         "counterbalance": {
             "lag_threshold_ms": bal.lag_threshold_ms,
+            "lag_scatter_ms": bal.lag_scatter_ms,
             "ratio_threshold": bal.thresholds.ratio,
             "flags_suppressed": not result.view.counterbalance_trusted,
             "rising_together": dataclasses.asdict(bal.rising),

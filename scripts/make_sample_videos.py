@@ -34,15 +34,14 @@ SAMPLES: dict[str, ClipSpec] = {
     ),
     # The same sprinter whose LEFT swing leg drives forward 50 ms late on every other left swing.
     "sprinter_left_swing_lag_60fps": ClipSpec(
-        params=SprinterParams(faults=faults_on_leg("left", steps=range(1, 13, 4), swing_delay_ms=50.0)),
+        params=SprinterParams(faults=faults_on_leg("left", steps=range(2, 13, 4), swing_delay_ms=50.0)),
         fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.0,
         render=RenderOptions(background="park", seed=12),
     ),
     # A phone held upright (portrait, rotation tag), 30 fps, panning with an accelerating
     # runner who goes right to left, a jogger in the background.
     "phone_portrait_30fps_pan_bystander": ClipSpec(
-        params=SprinterParams(acceleration_steps=6, start_speed_m_s=6.0, top_speed_m_s=8.5, height_m=1.72,
-                              mass_kg=64.0, sex="female"),
+        params=SprinterParams(acceleration_steps=6, height_m=1.75, mass_kg=68.0),
         fps=30.0, duration_s=3.0, width_px=720, height_px=1280, camera="pan", camera_side="left",
         distance_m=9.0, focal_px=1000.0,
         render=RenderOptions(background="plain", second_person=True, noise_sigma=3.0, seed=13),
