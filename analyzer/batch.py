@@ -2,15 +2,20 @@
 
 Each video's outputs go to ``OUT/<name>/``; ``summary.json`` is written last, so its
 presence with the same settings fingerprint and source file means the video is done
-(an interrupted run re-does only what is missing). A failing video gets ``error.log``
-(with the traceback) in its folder and one line in ``batch_summary.csv``.
+(an interrupted run re-does only what is missing, after removing the temporary files a
+killed run may have left). A failing video gets ``error.log`` (with the traceback) in its
+folder and one line in ``batch_summary.csv``; a worker process that dies (a crash in a
+native library, or out of memory) costs only the video it was analysing.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import traceback
+from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,13 @@ VIDEO_EXTENSIONS = frozenset({
 })
 #: Files in a video folder that are ours or the user's notes, never inputs.
 IGNORED_NAMES = frozenset({"athletes.csv", ".DS_Store", "Thumbs.db", "desktop.ini"})
+#: Other kinds of media a phone folder holds, named in the "skipped" message.
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".dng"})
+AUDIO_EXTENSIONS = frozenset({".m4a", ".mp3", ".wav", ".aac", ".flac", ".ogg", ".opus", ".caf", ".aiff", ".amr"})
+#: Files that mark a folder as our own output (a batch's OUT, or one video's folder).
+OUTPUT_MARKERS = ("batch_summary.csv", "landmarks.npz")
+#: Temporary files of atomic writes (analyzer.atomic); a killed run can leave them behind.
+PARTIAL_GLOB = ".*.partial-*"
 
 
 class OutputError(Exception):
@@ -60,23 +72,43 @@ class BatchResult:
         return all(r["status"] in ("ok", "skipped") and not r.get("failed") for r in self.rows)
 
 
+def is_video_name(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _is_output_folder(folder: Path) -> bool:
+    return any((folder / marker).is_file() for marker in OUTPUT_MARKERS)
+
+
 def find_inputs(folder: Path, *, recursive: bool = False, exclude: Path | None = None) -> list[Path]:
     """Every candidate input file in *folder* (hidden files, our outputs and the sidecar excluded).
 
     Files without a video extension are still returned, so that the batch summary can
-    say why each was skipped rather than silently ignoring a user's file.
+    say why each was skipped rather than silently ignoring a user's file. So are links
+    to missing files. In a recursive search, folders written by an earlier run (holding
+    ``batch_summary.csv`` or ``landmarks.npz``) are left out wherever they are, so that
+    no ``overlay.mp4`` is taken for an input.
     """
     folder = folder.resolve()
     excluded = exclude.resolve() if exclude is not None else None
+    if excluded is not None and folder not in excluded.parents:
+        excluded = None  # the output folder is not inside the video folder: nothing of it to skip
     pattern = "**/*" if recursive else "*"
     found = []
+    output_folders: dict[Path, bool] = {}
     for path in sorted(folder.glob(pattern)):
-        if not path.is_file() or path.name.startswith(".") or path.name in IGNORED_NAMES:
+        broken_link = path.is_symlink() and not path.exists()
+        if not (path.is_file() or broken_link) or path.name.startswith(".") or path.name in IGNORED_NAMES:
             continue
         if excluded is not None and (path == excluded or excluded in path.parents):
             continue
-        if any(part.startswith(".") for part in path.relative_to(folder).parts[:-1]):
+        parents = path.relative_to(folder).parts[:-1]
+        if any(part.startswith(".") for part in parents):
             continue
+        if recursive and parents:
+            below = [folder.joinpath(*parents[:k]) for k in range(1, len(parents) + 1)]
+            if any(output_folders.setdefault(d, _is_output_folder(d)) for d in below):
+                continue
         found.append(path)
     return found
 
@@ -89,6 +121,29 @@ def output_name(video: Path, source_root: Path) -> str:
         rel = Path(video.name)
     parts = list(rel.parent.parts) + [rel.stem]
     return "__".join(parts)
+
+
+def output_names(videos: list[Path], source_root: Path) -> list[str]:
+    """Output folder names for a run's inputs, distinct even where :func:`output_name` is not.
+
+    ``clip.mp4`` and ``clip.mov`` (or ``Clip.mp4`` and ``clip.mp4``, one folder on macOS and
+    Windows) would share ``OUT/clip/`` and overwrite each other's results; such videos get
+    their extension in the name (``clip_mp4``, ``clip_mov``), then a number if still equal.
+    Only files with a video extension take part (the others write no folder).
+    """
+    names = [output_name(v, source_root) for v in videos]
+    counts = Counter(n.casefold() for v, n in zip(videos, names) if is_video_name(v))
+    names = [f"{n}_{v.suffix.lstrip('.').lower()}" if is_video_name(v) and counts[n.casefold()] > 1 else n
+             for v, n in zip(videos, names)]
+    seen: Counter[str] = Counter()
+    unique = []
+    for v, n in zip(videos, names):
+        if is_video_name(v):
+            seen[n.casefold()] += 1
+            if seen[n.casefold()] > 1:
+                n = f"{n}_{seen[n.casefold()]}"
+        unique.append(n)
+    return unique
 
 
 def _source_stamp(video: Path) -> dict[str, int]:
@@ -118,17 +173,52 @@ def row_from_summary(video: Path, data: dict[str, Any], status: str, message: st
     }
 
 
-def analyse_one(video: Path, options: BatchOptions, source_root: Path, position: int = 0) -> dict[str, Any]:
-    """Analyse one video into OUT/<name>/; return its batch row. Never raises for bad input."""
+def _skip_message(video: Path) -> str:
+    ext = video.suffix.lower()
+    if ext in IMAGE_EXTENSIONS:
+        return f"an image ('{video.suffix}'), not a video"
+    if ext in AUDIO_EXTENSIONS:
+        return f"an audio file ('{video.suffix}'), not a video"
+    return f"not a video file (extension '{video.suffix or 'none'}')"
+
+
+def _error_row(video: Path, message: str) -> dict[str, Any]:
+    return {"video": str(video), "status": "error", "message": message, "report": "", "warnings": []}
+
+
+def _write_error_log(out_dir: Path, video: Path, message: str, details: str) -> None:
+    try:
+        atomic.write_text(out_dir / "error.log", f"{video}\n{message}\n\n{details}")
+    except OSError:
+        pass  # the row still says what went wrong
+
+
+def remove_partial_files(out_dir: Path) -> None:
+    """Delete the temporary files a killed run left in a video's folder (before redoing it)."""
+    for path in out_dir.glob(PARTIAL_GLOB):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def analyse_one(video: Path, options: BatchOptions, source_root: Path, position: int = 0,
+                name: str | None = None) -> dict[str, Any]:
+    """Analyse one video into OUT/<name>/; return its batch row. Never raises for bad input.
+
+    *name* is the output folder's name (default :func:`output_name`).
+    """
     from analyzer import pipeline  # imported in the worker process
 
-    name = output_name(video, source_root)
+    name = name or output_name(video, source_root)
     out_dir = options.out_root / name
     report = f"{name}/report.html"
-    error_row = lambda msg: {"video": str(video), "status": "error", "message": msg, "report": "", "warnings": []}  # noqa: E731
-    if video.suffix.lower() not in VIDEO_EXTENSIONS:
-        return {"video": str(video), "status": "skipped", "report": "", "warnings": [],
-                "message": f"not a video file (extension '{video.suffix or 'none'}')"}
+    if not is_video_name(video):
+        return {"video": str(video), "status": "skipped", "report": "", "warnings": [], "message": _skip_message(video)}
+    if video.is_symlink() and not video.exists():
+        message = f"'{video.name}' is a link to a file that does not exist ({os.readlink(video)})"
+        _write_error_log(out_dir, video, message, "")
+        return _error_row(video, message)
     try:
         sidecar = find_sidecar_row(video, stop_at=source_root)
         athlete = resolve_athlete(height_m=options.height_m, mass_kg=options.mass_kg, sex=options.sex, sidecar=sidecar)
@@ -144,19 +234,16 @@ def analyse_one(video: Path, options: BatchOptions, source_root: Path, position:
             done = already_done(out_dir, fingerprint, stamp)
             if done is not None:
                 return row_from_summary(video, done, "ok", "already analysed with these settings (use --force to redo)", report)
+        remove_partial_files(out_dir)
         data = pipeline.analyze_video(video, out_dir, settings, athlete, source_stamp=stamp,
                                       progress=options.progress, progress_position=position)
         (out_dir / "error.log").unlink(missing_ok=True)
-        return row_from_summary(video, data, "ok", "; ".join(data.get("warnings", [])[:1]), report)
-    except SettingsError as exc:
-        return error_row(str(exc))
+        problems = data.get("problems") or []
+        return row_from_summary(video, data, "ok", problems[0] if problems else "", report)
     except Exception as exc:  # one video's failure must never stop the batch
-        message = getattr(exc, "user_message", None) or _one_line(exc)
-        try:
-            atomic.write_text(out_dir / "error.log", f"{video}\n{message}\n\n{traceback.format_exc()}")
-        except OSError:
-            pass
-        return error_row(message)
+        message = str(exc) if isinstance(exc, SettingsError) else getattr(exc, "user_message", None) or _one_line(exc)
+        _write_error_log(out_dir, video, message, traceback.format_exc())
+        return _error_row(video, message)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -181,10 +268,21 @@ def _check_writable(out_root: Path) -> None:
         raise OutputError(f"cannot write to the output folder {out_root}: {exc.strerror or exc}") from None
 
 
+#: The row's message for a video whose worker process died while analysing it.
+WORKER_DIED = ("the process analysing it died (a crash in a native library, or the computer ran out of "
+               "memory); the other videos were not affected")
+
+
 def run(videos: list[Path], options: BatchOptions, *, source_root: Path, write_index: bool) -> BatchResult:
-    """Analyse *videos*; write batch_summary.csv and index.html when *write_index*."""
+    """Analyse *videos*; write batch_summary.csv and index.html when *write_index*.
+
+    Raises:
+        OutputError: the output folder cannot be written (before any work).
+        KeyboardInterrupt: after writing the rows of the videos finished so far.
+    """
     _check_writable(options.out_root)
     rows: dict[int, dict[str, Any]] = {}
+    names = output_names(videos, source_root)
     workers = max(1, min(options.workers, len(videos)))
     overall = tqdm(total=len(videos), desc="videos", unit="video", disable=not options.progress or len(videos) < 2,
                    position=0, leave=True)
@@ -192,30 +290,11 @@ def run(videos: list[Path], options: BatchOptions, *, source_root: Path, write_i
         if workers == 1:
             for i, video in enumerate(videos):
                 overall.set_postfix_str(video.name[:40])
-                rows[i] = analyse_one(video, options, source_root, position=1 if len(videos) > 1 else 0)
+                rows[i] = analyse_one(video, options, source_root, position=1 if len(videos) > 1 else 0,
+                                      name=names[i])
                 overall.update()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                pending: dict[Future, int] = {}
-                queue = list(enumerate(videos))
-                slots = list(range(1, workers + 1))
-                slot_of: dict[Future, int] = {}
-                while queue or pending:
-                    while queue and slots:
-                        i, video = queue.pop(0)
-                        slot = slots.pop(0)
-                        fut = pool.submit(analyse_one, video, options, source_root, slot)
-                        pending[fut], slot_of[fut] = i, slot
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        i = pending.pop(fut)
-                        slots.append(slot_of.pop(fut))
-                        try:
-                            rows[i] = fut.result()
-                        except Exception as exc:  # a worker that died (e.g. out of memory)
-                            rows[i] = {"video": str(videos[i]), "status": "error", "report": "", "warnings": [],
-                                       "message": f"the worker analysing it stopped ({type(exc).__name__})"}
-                        overall.update()
+            _run_parallel(videos, names, options, source_root, workers, rows, overall.update)
     finally:
         overall.close()
         ordered = [rows[i] for i in sorted(rows)]
@@ -228,6 +307,92 @@ def run(videos: list[Path], options: BatchOptions, *, source_root: Path, write_i
         elif row["status"] == "skipped":
             tqdm.write(f"{row['video']}: skipped: {row['message']}")
     return result
+
+
+def _worker_init() -> None:
+    """Workers die on SIGTERM as usual (the pool ends its workers that way); the main
+    process alone turns it into an interruption (see analyzer.cli)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _run_parallel(videos: list[Path], names: list[str], options: BatchOptions, source_root: Path, workers: int,
+                  rows: dict[int, dict[str, Any]], advance: Any) -> None:
+    """Fill *rows* using a pool of worker processes.
+
+    When a worker dies, every video then in flight fails with the pool. Those that were
+    running beside others are suspects, not culprits: each is analysed again alone in a
+    fresh pool, and only a video whose worker dies while it runs alone is an error.
+    """
+    queue = deque(range(len(videos)))
+    suspects: deque[int] = deque()
+    pending: dict[Future, int] = {}
+    slot_of: dict[Future, int] = {}
+    pool: ProcessPoolExecutor | None = None
+    slots: list[int] = []
+
+    def died(i: int) -> None:
+        out_dir = options.out_root / names[i]
+        _write_error_log(out_dir, videos[i], WORKER_DIED,
+                         "The worker process ended without a Python traceback (killed by a signal or a fault "
+                         "in native code).\n")
+        rows[i] = _error_row(videos[i], WORKER_DIED)
+        advance()
+
+    try:
+        while queue or suspects or pending:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+                slots = list(range(1, workers + 1))
+            while slots and (queue or suspects) and not (suspects and pending):
+                alone = bool(suspects)  # a suspect runs with nothing beside it
+                i = suspects.popleft() if alone else queue.popleft()
+                slot = slots.pop(0)
+                try:
+                    fut = pool.submit(analyse_one, videos[i], options, source_root, slot, names[i])
+                except BrokenProcessPool:  # broke since the last wait: its futures say which ran
+                    (suspects if alone else queue).appendleft(i)
+                    slots.append(slot)
+                    break
+                pending[fut], slot_of[fut] = i, slot
+                if alone:
+                    break
+            if not pending:  # the pool broke with nothing in flight
+                pool.shutdown(wait=True)
+                pool = None
+                continue
+            in_flight = len(pending)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = []
+            for fut in done:
+                i = pending.pop(fut)
+                slots.append(slot_of.pop(fut))
+                try:
+                    rows[i] = fut.result()
+                except BrokenProcessPool:
+                    broken.append(i)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. the result could not be sent back
+                    rows[i] = _error_row(videos[i], f"the process analysing it failed ({type(exc).__name__}: {exc})")
+                advance()
+            if broken:
+                if in_flight == 1:
+                    died(broken[0])
+                else:
+                    suspects.extend(sorted(broken))
+                for fut, i in list(pending.items()):  # the rest of the broken pool's futures
+                    suspects.append(i)
+                    del pending[fut], slot_of[fut]
+                pool.shutdown(wait=True)
+                pool = None
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for fut, i in pending.items():  # videos that finished while the pool wound down
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    rows[i] = fut.result()
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def write_batch_outputs(rows: list[dict[str, Any]], out_root: Path) -> None:

@@ -142,6 +142,16 @@ class Counterbalance:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
+def robust_scatter(values: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation of the finite values; NaN with fewer than
+    :data:`MIN_STEPS_FOR_SCATTER` of them."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < MIN_STEPS_FOR_SCATTER:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
 def lag_scatter_ms(lags_ms: np.ndarray, push_legs: np.ndarray) -> float:
     """Robust step-to-step scatter of the lags (ms), leg by leg.
 
@@ -287,6 +297,11 @@ def analyse_counterbalance(
     lag_threshold = thresholds.effective_lag_ms(sample_rate_hz, lag_noise)
     ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
     median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")
+    ratio_noise = robust_scatter(ratios)
+    # A step falls short when its ratio is below `ratio` x the median, and also below the
+    # median by more than the run's own scatter allows (measurement noise included).
+    ratio_limit = min(thresholds.ratio * median_ratio,
+                      median_ratio - LAG_NOISE_FACTOR * ratio_noise if np.isfinite(ratio_noise) else np.inf)
     rising = rising_together(
         [r["push_peak_kg_m2_s"] for r in raw], [r["swing_peak_kg_m2_s"] for r in raw],
         [r["step"].step for r in raw], thresholds.keep_up_fraction,
@@ -297,11 +312,11 @@ def analyse_counterbalance(
         if np.isfinite(r["lag_ms"]) and r["lag_ms"] > lag_threshold:
             kinds.append("swing_lag")
             reasons.append(f"the swing side peaked {r['lag_ms']:.0f} ms after the push side (limit {lag_threshold:.0f} ms)")
-        if np.isfinite(r["counterbalance_ratio"]) and r["counterbalance_ratio"] < thresholds.ratio * median_ratio:
+        if np.isfinite(r["counterbalance_ratio"]) and r["counterbalance_ratio"] < ratio_limit:
             kinds.append("under_counterbalanced")
             reasons.append(
                 f"the swing side reached only {r['counterbalance_ratio'] / median_ratio:.0%} of this run's usual "
-                f"counterbalance (limit {thresholds.ratio:.0%})"
+                f"counterbalance (limit {ratio_limit / median_ratio:.0%})"
             )
         if rising.stops_keeping_up_at_step == r["step"].step:
             kinds.append("not_keeping_up")
@@ -332,7 +347,8 @@ def rising_together(
 
     The swing side "stops keeping up" at the first step from which the swing/push ratio
     stays (for that step and the next) below ``keep_up_fraction`` of the median ratio of
-    the first three steps. Needs at least four steps.
+    the first three steps, and below it by more than twice the run's ratio scatter (so that
+    measurement noise is not read as a trend). Needs at least four steps.
     """
     push = np.asarray(push_peaks, dtype=float)
     swing = np.asarray(swing_peaks, dtype=float)
@@ -344,7 +360,9 @@ def rising_together(
     correlation = float(np.corrcoef(p, s)[0, 1]) if np.ptp(p) > 0 and np.ptp(s) > 0 else None
     ratio = s / p
     baseline = float(np.median(ratio[:3]))
-    below = ratio < keep_up_fraction * baseline
+    scatter = robust_scatter(ratio)
+    limit = min(keep_up_fraction * baseline, baseline - LAG_NOISE_FACTOR * scatter if np.isfinite(scatter) else np.inf)
+    below = ratio < limit
     stop = None
     for i in range(3, ratio.size):
         if below[i] and (i + 1 == ratio.size or below[i + 1]):

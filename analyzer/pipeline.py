@@ -90,6 +90,7 @@ class AnalysisResult:
     balance: Counterbalance
     timing: framerate.TimingCheck
     warnings: list[str]
+    notes: list[str]
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -148,22 +149,23 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     balance = analyse_counterbalance(h, gait, sample_rate_hz=kin.sample_rate_hz, thresholds=settings.thresholds)
     clock["steps_and_counterbalance"] = time.perf_counter() - t0
 
-    warnings = list(assessment.warnings)
+    problems = list(assessment.warnings)  # most serious first
+    notes = list(assessment.notes)
     cadence, contact, flight, step_time = _step_means(gait)
     timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps,
                                     fps_source=info.fps_source, stride_sweep=assessment.stride_sweep)
     if timing.sentence:
-        warnings.append(timing.sentence)
+        problems.append(timing.sentence)
     if not gait.steps:
-        warnings.append("No complete step was found (a step runs from one foot's touchdown to the other's), "
+        problems.append("No complete step was found (a step runs from one foot's touchdown to the other's), "
                         "so there is nothing to flag. Is the whole runner in view for at least two contacts?")
-    if gait.unpaired_contacts:
-        warnings.append(f"{gait.unpaired_contacts} time(s) the same foot seemed to land twice in a row "
-                        "(a missed contact or a left/right mix-up); no step was formed across them.")
     if detected_fraction < 0.9:
-        warnings.append(f"The runner was found in only {detected_fraction:.0%} of frames; gaps are bridged only when short.")
+        problems.append(f"The runner was found in only {detected_fraction:.0%} of frames; gaps are bridged only when short.")
+    if gait.unpaired_contacts:
+        problems.append(f"{gait.unpaired_contacts} time(s) the same foot seemed to land twice in a row "
+                        "(a missed contact or a left/right mix-up); no step was formed across them.")
     if kin.sample_rate_hz < 50:
-        warnings.append(
+        notes.append(
             f"At {kin.sample_rate_hz:.0f} distinct images per second a sprint contact spans only about "
             f"{0.09 * kin.sample_rate_hz:.0f} frames: timing is uncertain by about {1000 / kin.sample_rate_hz:.0f} ms. "
             "Film at 60 fps or more."
@@ -173,7 +175,7 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
             balance, steps=tuple(dataclasses.replace(s, flag_kinds=(), flag_reason="") for s in balance.steps)
         )
     return AnalysisResult(info, athlete, settings, track, pose_from_cache, assessment, kin, h, gait, balance,
-                          timing, warnings, clock)
+                          timing, problems, notes, clock)
 
 
 def _step_means(gait: steps.StepAnalysis) -> tuple[float, float, float, float]:
@@ -321,7 +323,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
             "rising_together": dataclasses.asdict(bal.rising),
         },
         "timing_check": dataclasses.asdict(result.timing),
-        "warnings": result.warnings,
+        "warnings": result.warnings + result.notes,
+        "problems": result.warnings,
         "versions": {"analyzer": analyzer.__version__, "mediapipe": mediapipe.__version__,
                      "python": platform.python_version()},
         "settings_fingerprint": result.settings.fingerprint(result.athlete),

@@ -42,7 +42,8 @@ class ViewAssessment:
         width_ratio: median shoulder/hip image separation over torso length.
         background_speed_widths_per_s: median background motion (image widths per second).
         stride_sweep: fore-aft sweep of the feet relative to the pelvis, over leg length.
-        warnings: plain sentences for the report.
+        warnings: problems with the clip, as plain sentences, most serious first.
+        notes: facts worth knowing that are not problems (e.g. a moving camera).
     """
 
     view: str
@@ -51,6 +52,7 @@ class ViewAssessment:
     background_speed_widths_per_s: float
     stride_sweep: float
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def counterbalance_trusted(self) -> bool:
@@ -141,8 +143,9 @@ def assess_view(
         rate = rate[np.isfinite(rate)]
         speed = float(np.median(rate) / image_width_px) if rate.size else 0.0
     moving = speed > MOVING_CAMERA_MIN_SHIFT_WIDTHS_PER_S
+    notes: list[str] = []
     if moving:
-        warnings.append(
+        notes.append(
             "The camera moves (pans or travels with the runner): step length and running speed are not measured, "
             "and timing comes from the runner's own motion only."
         )
@@ -153,4 +156,4 @@ def assess_view(
             "The feet hardly travel fore and aft relative to the hips: this does not look like running "
             "(standing, walking on the spot or running in place), so the step analysis is not meaningful."
         )
-    return ViewAssessment(view, bool(moving), ratio, speed, sweep, warnings)
+    return ViewAssessment(view, bool(moving), ratio, speed, sweep, warnings, notes)
