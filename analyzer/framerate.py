@@ -64,6 +64,7 @@ def check_timing(
     fps_used: float,
     fps_source: str,
     stride_sweep: float = float("nan"),
+    frame_interval_s: float = 0.0,
 ) -> TimingCheck:
     """Judge whether the clip's timing is humanly possible; estimate a slow-motion factor.
 
@@ -73,13 +74,16 @@ def check_timing(
         fps_source: ``container``, ``--fps`` or ``sidecar``.
         stride_sweep: the feet's fore-aft sweep relative to the hips over leg length
             (``analyzer.view.stride_sweep``), which tells a jog from a sprint.
+        frame_interval_s: the interval between distinct images; a contact time is only
+            called impossible when it is so by more than this (at 30 fps a 90 ms contact
+            may measure 60 ms).
     """
     if not (math.isfinite(cadence_steps_per_min) and math.isfinite(mean_contact_s)):
         return TimingCheck(True, None, None, None)
     lo_c, hi_c = PLAUSIBLE_CADENCE_STEPS_PER_MIN
     lo_t, hi_t = PLAUSIBLE_CONTACT_S
-    too_slow = cadence_steps_per_min < lo_c or mean_contact_s > hi_t
-    too_fast = cadence_steps_per_min > hi_c or mean_contact_s < lo_t
+    too_slow = cadence_steps_per_min < lo_c or mean_contact_s - frame_interval_s > hi_t
+    too_fast = cadence_steps_per_min > hi_c or mean_contact_s + frame_interval_s < lo_t
     if not (too_slow or too_fast):
         return TimingCheck(True, None, None, None)
     factor = typical_cadence(stride_sweep) / cadence_steps_per_min

@@ -153,7 +153,8 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     notes = list(assessment.notes)
     cadence, contact, flight, step_time = _step_means(gait)
     timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps,
-                                    fps_source=info.fps_source, stride_sweep=assessment.stride_sweep)
+                                    fps_source=info.fps_source, stride_sweep=assessment.stride_sweep,
+                                    frame_interval_s=1.0 / kin.sample_rate_hz)
     if timing.sentence:
         problems.append(timing.sentence)
     if not gait.steps:

@@ -1,0 +1,144 @@
+"""Score an analysis of a synthetic clip against its exact ground truth.
+
+Used by ``scripts/score_synthetic.py`` (which prints the figures) and by the tests that run
+the whole pipeline, pose model included, on rendered clips. Pure functions over an
+:class:`~analyzer.pipeline.AnalysisResult` and a :class:`~analyzer.synthetic.truth.GroundTruth`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analyzer.counterbalance import role_signals
+from analyzer.momentum import AngularMomentum
+from analyzer.pipeline import AnalysisResult
+from analyzer.steps import Step, StepAnalysis
+from analyzer.synthetic.truth import GroundTruth
+
+SCORED_GROUPS: tuple[str, ...] = ("arms", "left_leg", "right_leg", "torso", "whole_body")
+SCORED_ANGLES: tuple[str, ...] = (
+    "hip_flexion_left_deg", "hip_flexion_right_deg", "knee_flexion_left_deg", "knee_flexion_right_deg",
+    "trunk_lean_deg", "elbow_flexion_left_deg", "elbow_flexion_right_deg",
+)
+
+
+@dataclass
+class Score:
+    """How an analysis compares with the truth.
+
+    Attributes:
+        detected_fraction: share of frames with the runner found.
+        truth_steps, matched_steps: complete true steps in the clip; detected steps matched to one.
+        touchdown_mae_frames, toeoff_mae_frames: mean absolute event errors (frames at the file's rate).
+        angle_rms_deg: RMS error of each scored angle over frames where both are known.
+        momentum: per group, (Pearson r, RMS error / true peak) over frames where both are known.
+        push_swing: the same for the model's P(t) and S(t) under the true roles.
+        lags: (injected delay ms, measured lag ms) for every matched step.
+        flag_precision, flag_recall, flag_f1: ``swing_lag`` flags against injected delays.
+    """
+
+    detected_fraction: float
+    truth_steps: int
+    matched_steps: int
+    touchdown_mae_frames: float
+    toeoff_mae_frames: float
+    angle_rms_deg: dict[str, float] = field(default_factory=dict)
+    momentum: dict[str, tuple[float, float]] = field(default_factory=dict)
+    push_swing: dict[str, tuple[float, float]] = field(default_factory=dict)
+    lags: list[tuple[float, float]] = field(default_factory=list)
+    flag_precision: float = float("nan")
+    flag_recall: float = float("nan")
+    flag_f1: float = float("nan")
+
+
+def _agreement(ours: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    ok = np.isfinite(ours) & np.isfinite(truth)
+    if ok.sum() < 5 or np.ptp(truth[ok]) == 0 or np.ptp(ours[ok]) == 0:
+        return float("nan"), float("nan")
+    r = float(np.corrcoef(ours[ok], truth[ok])[0, 1])
+    rms = float(np.sqrt(np.mean((ours[ok] - truth[ok]) ** 2)) / np.abs(truth[ok]).max())
+    return r, rms
+
+
+def truth_steps(truth: GroundTruth) -> StepAnalysis:
+    """The truth's complete steps inside the clip, as a StepAnalysis on the truth's time base."""
+    t = truth.time_s
+    steps: list[Step] = []
+    index = np.full(t.size, -1)
+    legs = np.full(t.size, "", dtype=object)
+    for s in truth.steps:
+        if s["touchdown_s"] < t[0] or s["next_touchdown_s"] > t[-1]:
+            continue
+        frame = lambda x: int(np.argmin(np.abs(t - x)))  # noqa: E731
+        step = Step(len(steps) + 1, s["push_leg"], s["touchdown_s"], s["toe_off_s"], s["next_touchdown_s"],
+                    frame(s["touchdown_s"]), frame(s["toe_off_s"]), frame(s["next_touchdown_s"]))
+        steps.append(step)
+        inside = (t >= step.touchdown_s) & (t < step.next_touchdown_s)
+        index[inside] = step.step
+        legs[inside] = step.push_leg
+    empty = np.zeros((t.size, 2))
+    return StepAnalysis(t, empty, empty.astype(bool), (), tuple(steps), legs.astype(str), index, 0)
+
+
+def _truth_momentum(truth: GroundTruth, like: AngularMomentum) -> AngularMomentum:
+    groups = {g: truth.group_H_kg_m2_s[g] for g in ("arms", "torso", "left_leg", "right_leg", "whole_body")}
+    return AngularMomentum(truth.time_s, (), np.empty((0, 0)), np.empty((0, 0)), truth.com_m, truth.com_velocity_m_s,
+                           groups, like.normaliser_kg_m2_s, like.mass_kg, like.height_m, like.sex)
+
+
+def _nearest(values: np.ndarray, x: float) -> int:
+    return int(np.argmin(np.abs(values - x)))
+
+
+def score(result: AnalysisResult, truth: GroundTruth) -> Score:
+    """Compare one analysis with its clip's truth (same frames, same time base)."""
+    fps = result.video.fps
+    t = result.pose.time_s
+    if truth.time_s.shape != t.shape:
+        raise ValueError("the analysis and the truth cover different frames")
+    true_gait = truth_steps(truth)
+    true_td = np.array([s.touchdown_s for s in true_gait.steps])
+    td_err, to_err, lags, matched = [], [], [], 0
+    injected = {round(s["touchdown_s"], 6): s["swing_delay_ms"] for s in truth.steps}
+    flagged_true, flagged_ours = set(), set()
+    for s in true_gait.steps:
+        if injected.get(round(s.touchdown_s, 6), 0.0) > 0:
+            flagged_true.add(s.step)
+    step_time = float(np.median(np.diff(true_td))) if true_td.size > 1 else np.inf
+    for b in result.balance.steps:
+        if not true_td.size:
+            break
+        k = _nearest(true_td, b.step.touchdown_s)
+        true = true_gait.steps[k]
+        if abs(true.touchdown_s - b.step.touchdown_s) > 0.5 * step_time or true.push_leg != b.step.push_leg:
+            continue
+        matched += 1
+        td_err.append(b.step.touchdown_s - true.touchdown_s)
+        to_err.append(b.step.toeoff_s - true.toeoff_s)
+        lags.append((injected.get(round(true.touchdown_s, 6), 0.0), b.lag_ms))
+        if "swing_lag" in b.flag_kinds:
+            flagged_ours.add(true.step)
+    sc = Score(
+        detected_fraction=float(np.mean(result.pose.detected)),
+        truth_steps=len(true_gait.steps),
+        matched_steps=matched,
+        touchdown_mae_frames=float(np.mean(np.abs(td_err)) * fps) if td_err else float("nan"),
+        toeoff_mae_frames=float(np.mean(np.abs(to_err)) * fps) if to_err else float("nan"),
+        lags=lags,
+    )
+    for name in SCORED_ANGLES:
+        d = result.kinematics.angles_deg[name] - truth.joint_angles_deg[name]
+        sc.angle_rms_deg[name] = float(np.sqrt(np.nanmean(d ** 2)))
+    for group in SCORED_GROUPS:
+        sc.momentum[group] = _agreement(result.momentum.groups_kg_m2_s[group], truth.group_H_kg_m2_s[group])
+    ours_roles = role_signals(result.momentum, true_gait)
+    true_roles = role_signals(_truth_momentum(truth, result.momentum), true_gait)
+    for key in ("push_drive", "swing_counter"):
+        sc.push_swing[key] = _agreement(ours_roles[key], true_roles[key])
+    tp = len(flagged_true & flagged_ours)
+    sc.flag_precision = tp / len(flagged_ours) if flagged_ours else (1.0 if not flagged_true else 0.0)
+    sc.flag_recall = tp / len(flagged_true) if flagged_true else (1.0 if not flagged_ours else 0.0)
+    denominator = sc.flag_precision + sc.flag_recall
+    sc.flag_f1 = 2 * sc.flag_precision * sc.flag_recall / denominator if denominator else 0.0
+    return sc

@@ -1,0 +1,137 @@
+"""The whole pipeline, pose model included, on the rendered sample clips against their truth.
+
+These guard the figures that ``scripts/score_synthetic.py`` prints (docs/METHOD.md,
+"Limits"); the bounds are looser than the figures so that ordinary pose jitter does not
+fail them, and tight enough that a regression in any stage does.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analyzer import outputs, pipeline
+from analyzer.athlete import Athlete
+from analyzer.synthetic.scoring import score
+from analyzer.synthetic.truth import load_truth
+from tests.conftest import REPO_ROOT
+
+SAMPLES = REPO_ROOT / "sample_videos"
+CLIPS = ("sprinter_balanced_60fps", "sprinter_left_swing_lag_60fps", "phone_portrait_30fps_pan_bystander")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Each sample clip through analyze_video (the real edge), then scored from its pose cache."""
+    out = tmp_path_factory.mktemp("reports")
+    results = {}
+    for name in CLIPS:
+        truth = load_truth(SAMPLES / "truth" / f"{name}.truth.json")
+        p = truth.params
+        athlete = Athlete(p["height_m"], p["mass_kg"], p["sex"], True, True, True)
+        settings = pipeline.Settings(overlay=False)
+        summary = pipeline.analyze_video(SAMPLES / f"{name}.mp4", out / name, settings, athlete, progress=False)
+        # Re-run the pure stages on the cached pose to get the in-memory result for scoring.
+        from analyzer import pose, video
+
+        info = video.probe_video(SAMPLES / f"{name}.mp4")
+        track, cached = pose.extract_pose_cached(info, out / name / "landmarks.npz", progress=False)
+        assert cached, "the second pass must come from the pose cache"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = pipeline.analyse(info, track, athlete, settings)
+        results[name] = (summary, result, truth, score(result, truth), out / name)
+    return results
+
+
+def test_runner_found_in_every_frame_of_the_60fps_renders(analysed: dict) -> None:
+    for name in CLIPS[:2]:
+        assert analysed[name][3].detected_fraction >= 0.98, name
+
+
+@pytest.mark.parametrize("name, max_frames", [(CLIPS[0], 1.25), (CLIPS[1], 1.25), (CLIPS[2], 1.5)])
+def test_touchdown_and_toe_off_errors(analysed: dict, name: str, max_frames: float) -> None:
+    sc = analysed[name][3]
+    assert sc.matched_steps >= (8 if "60fps" in name else 2)
+    assert sc.touchdown_mae_frames <= max_frames
+    assert sc.toeoff_mae_frames <= max_frames
+
+
+def test_roles_alternate_on_the_60fps_clips(analysed: dict) -> None:
+    for name in CLIPS[:2]:
+        legs = [s.push_leg for s in analysed[name][1].steps.steps]
+        pairs = list(zip(legs, legs[1:]))
+        assert sum(a != b for a, b in pairs) >= 0.8 * len(pairs), name
+
+
+def test_joint_angles_track_the_truth(analysed: dict) -> None:
+    for name in CLIPS[:2]:
+        rms = analysed[name][3].angle_rms_deg
+        assert rms["trunk_lean_deg"] < 5.0, name
+        for angle in ("hip_flexion_left_deg", "hip_flexion_right_deg", "knee_flexion_left_deg", "knee_flexion_right_deg"):
+            assert rms[angle] < 22.0, (name, angle, rms[angle])
+
+
+def test_limb_momenta_follow_the_truth(analysed: dict) -> None:
+    for name in CLIPS[:2]:
+        sc = analysed[name][3]
+        for group in ("arms", "left_leg", "right_leg"):
+            r, rms = sc.momentum[group]
+            assert r > 0.55 and rms < 0.75, (name, group, r, rms)
+        assert sc.push_swing["push_drive"][0] > 0.55
+        assert sc.push_swing["swing_counter"][0] > 0.5
+
+
+def test_injected_swing_lag_reads_later_than_the_clean_steps(analysed: dict) -> None:
+    lags = analysed[CLIPS[1]][3].lags
+    faulted = [measured for injected, measured in lags if injected > 0]
+    clean = [measured for injected, measured in lags if injected == 0]
+    assert len(faulted) >= 2
+    assert np.median(faulted) > np.median(clean) + 20.0
+    assert all(abs(m - 50.0) < 25.0 for m in faulted)
+
+
+def test_balanced_clip_is_rarely_flagged(analysed: dict) -> None:
+    """Through the pose model a few steps' lags are outliers (a peak picked in the wrong half
+    of a noisy step): the issue's target of no flag at all is not met yet (docs/METHOD.md)."""
+    summary = analysed[CLIPS[0]][0]
+    assert summary["steps"] >= 10
+    assert summary["flags"]["swing_lag"] <= 2
+    assert summary["flagged_steps"] <= 3
+
+
+def test_outputs_follow_the_contract(analysed: dict) -> None:
+    summary, result, _, _, folder = analysed[CLIPS[0]]
+    written = json.loads((folder / "summary.json").read_text())
+    for key in ("video", "athlete", "pose", "view", "steps", "flags", "cadence_steps_per_min", "mean_contact_s",
+                "mean_flight_s", "warnings", "versions"):
+        assert key in written
+    for key in ("path", "fps", "fps_source", "distinct_images_per_s", "frame_count", "duration_s", "width", "height",
+                "rotation_deg"):
+        assert key in written["video"]
+    assert written["view"]["view"] == "side"
+    assert written["athlete"]["height_given"] is True
+    steps = outputs.read_rows_csv(folder / "steps.csv")
+    assert len(steps) == written["steps"] == len(result.steps.steps)
+    assert set(outputs.STEP_COLUMNS) <= set(steps[0])
+    assert {row["flagged"] for row in steps} <= {"true", "false"}
+    assert {row["push_leg"] for row in steps} <= {"left", "right"}
+    frames = outputs.read_rows_csv(folder / "frames.csv")
+    assert len(frames) == written["video"]["analysed_frames"]
+    for column in ("frame", "time_s", "detected", "push_leg", "hip_flexion_left_deg", "H_arms_kg_m2_s",
+                   "H_torso_kg_m2_s", "H_push_leg_kg_m2_s", "H_swing_leg_kg_m2_s", "H_whole_body_kg_m2_s",
+                   "H_arms_norm", "push_drive_norm", "swing_counter_norm"):
+        assert column in frames[0]
+    assert (folder / "report.html").is_file() and (folder / "landmarks.npz").is_file()
+
+
+def test_portrait_clip_is_analysed_upright(analysed: dict) -> None:
+    summary = analysed[CLIPS[2]][0]
+    assert summary["video"]["rotation_deg"] in (90, 270)
+    assert summary["video"]["height"] > summary["video"]["width"]
+    assert summary["view"]["camera_moving"] is True
