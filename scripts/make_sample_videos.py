@@ -42,8 +42,8 @@ SAMPLES: dict[str, ClipSpec] = {
     # runner who goes right to left, a jogger in the background.
     "phone_portrait_30fps_pan_bystander": ClipSpec(
         params=SprinterParams(acceleration_steps=6, height_m=1.75, mass_kg=68.0),
-        fps=30.0, duration_s=3.0, width_px=720, height_px=1280, camera="pan", camera_side="left",
-        distance_m=9.0, focal_px=1000.0,
+        fps=30.0, duration_s=2.0, width_px=720, height_px=1280, camera="pan", camera_side="left",
+        distance_m=6.0, focal_px=950.0,
         render=RenderOptions(background="plain", second_person=True, noise_sigma=3.0, seed=13),
     ),
 }
