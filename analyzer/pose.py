@@ -746,7 +746,8 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
 
     Per distinct picture (repeated frames reuse the previous result):
 
-    1. the whole frame goes to a VIDEO-mode landmarker looking for up to *max_people*;
+    1. the whole frame goes to a VIDEO-mode landmarker looking for up to *max_people*
+       (every other picture only while step 2 holds the most active person);
     2. if the current runner candidate (the most active person so far) is not among those
        poses, a second VIDEO-mode landmarker looks in a square window around where the
        candidate is predicted (small, distant runners that step 1 misses);
@@ -796,6 +797,8 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
             last_search = -search_every
             window_for: int | None = None  # whom the runner window followed last
             window_missed: dict[int, int] = {}  # person -> last frame the window did not find them
+            window_held = False  # the window found its person in the last distinct picture
+            distinct = 0
             for t, frame in enumerate(iter_frames(info, start_s, end_s, max_side_px=max_side_px,
                                                   prefetch=prefetch)):
                 if frame.is_repeat and previous is not None:
@@ -803,15 +806,23 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
                     poses, frame_ids = previous, ids[-1]
                     linker.advance(frame.background_shift_px)
                 else:
+                    # while the window holds the most active person (a small runner), the whole
+                    # frame is looked at every other picture only (it cannot see that runner
+                    # well; it is there for the others)
+                    distinct += 1
+                    skip_whole = (window_held and distinct % 2 == 0
+                                  and window_for == linker.most_active(linker.live(t)))
                     poses, searched, window_for = _detect_frame(
                         models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for,
-                        window_missed, search_when_lost, t, last_search, search_every, search_when_lost)
+                        window_missed, search_when_lost, t, last_search, search_every, search_when_lost,
+                        skip_whole)
                     last_search = t if searched else last_search
                     previous = poses
                     frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
                     # the window stays with whoever it found, even if it was sent for another
                     found_by_window = frame_ids[poses.source == 1]
-                    window_for = int(found_by_window[0]) if found_by_window.size else window_for
+                    window_held = found_by_window.size > 0
+                    window_for = int(found_by_window[0]) if window_held else window_for
                 index.append(frame.index)
                 times.append(frame.time_s)
                 repeats.append(frame.is_repeat)
@@ -831,8 +842,8 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
 
 def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale: float, full_width: int,
                   linker: _Linker, window_for: int | None, window_missed: dict[int, int], retry: int,
-                  t: int, last_search: int, search_every: int, search_when_lost: int
-                  ) -> tuple[_Poses, bool, int | None]:
+                  t: int, last_search: int, search_every: int, search_when_lost: int,
+                  skip_whole: bool = False) -> tuple[_Poses, bool, int | None]:
     """Steps 1-3 of :func:`extract_pose` on one picture.
 
     Returns the de-duplicated poses (closer views first: runner window, search tiles,
@@ -842,11 +853,14 @@ def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale:
     such people coarsely) or whom the whole-frame pass did not see; it keeps its previous
     person while that one still qualifies, so that its tracking holds. A person the
     window did not find is not looked for again for *retry* frames (*window_missed*,
-    updated here), so a phantom cannot hold the window while the runner waits.
+    updated here), so a phantom cannot hold the window while the runner waits. With
+    *skip_whole* the whole-frame pass is left out (the caller does so on every other
+    picture while the window holds its person).
     """
     h, w = image.shape[:2]
     whole = _View(0, 0, w, h)
-    found = [_result_to_poses(models.detect("frame", image, time_s), whole, scale, full_width, 0)]
+    found = [_Poses.empty() if skip_whole else
+             _result_to_poses(models.detect("frame", image, time_s), whole, scale, full_width, 0)]
     small = 0.5 * min(h, w) / scale
     wanted = [pid for pid in linker.live(t)
               if (linker.people[pid].size < small or not linker.matches(pid, t, found[0].xy).any())
