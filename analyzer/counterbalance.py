@@ -127,6 +127,8 @@ class Counterbalance:
         rising: the across-steps trend.
         lag_threshold_ms: the lag threshold in force (frame rate and scatter included).
         lag_scatter_ms: the run's step-to-step scatter of lags (NaN with few steps).
+        ratio_limit: the counterbalance ratio below which a step is flagged (absolute: the
+            relative threshold times the run's median, lowered by the run's scatter).
         thresholds: the thresholds used.
     """
 
@@ -139,6 +141,7 @@ class Counterbalance:
     rising: RisingTogether
     lag_threshold_ms: float
     lag_scatter_ms: float = float("nan")
+    ratio_limit: float = float("nan")
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -298,6 +301,7 @@ def analyse_counterbalance(
     ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
     median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")
     ratio_noise = robust_scatter(ratios)
+    ratio_limit = float("nan")
     # A step falls short when its ratio is below `ratio` x the median, and also below the
     # median by more than the run's own scatter allows (measurement noise included).
     ratio_limit = min(thresholds.ratio * median_ratio,
@@ -336,6 +340,7 @@ def analyse_counterbalance(
         rising=rising,
         lag_threshold_ms=lag_threshold,
         lag_scatter_ms=lag_noise,
+        ratio_limit=float(ratio_limit) if raw else float("nan"),
         thresholds=thresholds,
     )
 

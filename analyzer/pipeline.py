@@ -319,7 +319,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "counterbalance": {
             "lag_threshold_ms": bal.lag_threshold_ms,
             "lag_scatter_ms": bal.lag_scatter_ms,
-            "ratio_threshold": bal.thresholds.ratio,
+            "ratio_threshold": bal.ratio_limit,
+            "ratio_threshold_relative": bal.thresholds.ratio,
             "flags_suppressed": not result.view.counterbalance_trusted,
             "rising_together": dataclasses.asdict(bal.rising),
         },
