@@ -301,7 +301,6 @@ def analyse_counterbalance(
     ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
     median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")
     ratio_noise = robust_scatter(ratios)
-    ratio_limit = float("nan")
     # A step falls short when its ratio is below `ratio` x the median, and also below the
     # median by more than the run's own scatter allows (measurement noise included).
     ratio_limit = min(thresholds.ratio * median_ratio,
