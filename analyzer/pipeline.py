@@ -13,7 +13,6 @@ import hashlib
 import json
 import platform
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import analyzer
-from analyzer import framerate, kinematics, momentum, outputs, pose, steps, video, view
+from analyzer import framerate, kinematics, momentum, outputs, pose, signals, steps, video, view
 from analyzer.athlete import Athlete
 from analyzer.counterbalance import Counterbalance, Thresholds, analyse_counterbalance
 from analyzer.kinematics import ANGLE_COLUMNS, Kinematics
@@ -115,8 +114,7 @@ def analyse(
     Missing landmarks are NaN throughout, so numpy's "All-NaN slice" and "Mean of empty
     slice" warnings are expected here and silenced.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with signals.quiet_nan_warnings():
         return _analyse(info, track, athlete, settings, pose_from_cache)
 
 

@@ -11,6 +11,9 @@ every signal that enters an angular-momentum sum (docs/METHOD.md, section 4).
 """
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +73,7 @@ def hampel(values: np.ndarray, window: int = 7, n_sigmas: float = 3.0) -> tuple[
         half = window // 2
         padded = np.pad(flat, ((half, half), (0, 0)), mode="edge")
         windows = sliding_window_view(padded, window, axis=0)  # (N, C, window)
-        with np.errstate(all="ignore"), _quiet_nan_warnings():
+        with np.errstate(all="ignore"), quiet_nan_warnings():
             median = np.nanmedian(windows, axis=-1)
             mad = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
         deviation = np.abs(flat - median)
@@ -82,18 +85,15 @@ def hampel(values: np.ndarray, window: int = 7, n_sigmas: float = 3.0) -> tuple[
     return cleaned.reshape(shape), outliers.reshape(shape)
 
 
-class _quiet_nan_warnings:
-    """Silence numpy's 'All-NaN slice' warnings inside a block (the result is NaN, as wanted)."""
+@contextlib.contextmanager
+def quiet_nan_warnings() -> Iterator[None]:
+    """Silence numpy's 'All-NaN slice' / 'Mean of empty slice' warnings inside a block.
 
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
+    Missing samples are NaN by design here, so those warnings say nothing new.
+    """
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
+        yield
 
 
 def fill_gaps(values: np.ndarray, time_s: np.ndarray, max_gap_s: float = DEFAULT_MAX_GAP_S) -> tuple[np.ndarray, np.ndarray]:
