@@ -3,7 +3,9 @@ OpenCV reads back exactly (size, frames, rate, rotation), and is reproducible.
 
 The figure rendered here is a small running model built in this file (limbs swinging
 sinusoidally in the sagittal plane while the body moves forward), so the renderer is
-tested independently of ``analyzer.synthetic.motion``.
+tested independently of ``analyzer.synthetic.motion``. The pose model is run through the
+project's own pose stage (``analyzer.pose.extract_pose``: MediaPipe PoseLandmarker in
+VIDEO mode with the embedded full model), on the encoded MP4.
 """
 from __future__ import annotations
 
@@ -24,9 +26,6 @@ from analyzer.synthetic.render import (
     render_frames,
     write_video,
 )
-
-REPO = Path(__file__).resolve().parents[1]
-MODEL = REPO / "analyzer" / "models" / "pose_landmarker_full.task"
 
 
 # --------------------------------------------------------------------------------------
@@ -146,6 +145,7 @@ QUIET = RenderOptions(noise_sigma=0.0, lens_blur_px=0.0, vignette=0.0)
 
 def _skin_or_shirt(pixel: np.ndarray, options: RenderOptions = QUIET) -> str:
     """Which of the runner's skin and shirt albedos a lit pixel's chromaticity is closer to."""
+
     def chroma(c: np.ndarray) -> np.ndarray:
         c = np.asarray(c, dtype=float)
         return c / c.sum()
