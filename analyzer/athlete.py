@@ -13,18 +13,22 @@ can write it) with a header and any of these columns::
 path relative to the sidecar's folder); the first matching row wins, so put ``*`` last.
 Empty cells mean "not given". Command-line values override the sidecar; the sidecar
 overrides the defaults. The sidecar nearest the video (its folder, then each parent up
-to the batch folder) is used.
+to the batch folder) is used. The file is UTF-8 (a spreadsheet's "CSV UTF-8"); a comma or
+a semicolon separates the columns. An unknown column or a bad cell is an error before any
+work starts (:func:`check_sidecars`), never a silently ignored value.
 """
 from __future__ import annotations
 
 import csv
 import fnmatch
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.segments import REFERENCE_MASS_KG
 
 SIDECAR_NAME = "athletes.csv"
+SIDECAR_COLUMNS = ("video", "height_m", "mass_kg", "sex", "fps")
 
 HEIGHT_RANGE_M = (1.0, 2.5)
 MASS_RANGE_KG = (20.0, 200.0)
@@ -88,6 +92,9 @@ def check_fps(value: float | None, source: str = "--fps") -> float | None:
 
 
 def check_trim(start_s: float | None, end_s: float | None) -> None:
+    for name, value in (("--start", start_s), ("--end", end_s)):
+        if value is not None and not math.isfinite(value):
+            raise SettingsError(f"{name} {value} is not a time in seconds")
     if start_s is not None and start_s < 0:
         raise SettingsError(f"--start {start_s:g} s is before the video's start")
     if end_s is not None and end_s <= 0:
@@ -117,12 +124,27 @@ def _float_cell(row: dict[str, str], key: str, where: str) -> float | None:
 
 def read_sidecar(path: Path) -> list[SidecarRow]:
     """Rows of one ``athletes.csv``, validated; raises SettingsError on a bad cell."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text; save it from the spreadsheet as 'CSV UTF-8'") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+    header = [(f or "").strip() for f in reader.fieldnames or []]
+    if "video" not in header:
+        raise SettingsError(f"{path}: the first line must be a header with a 'video' column "
+                            f"(columns: {', '.join(SIDECAR_COLUMNS)})")
+    unknown = [f for f in header if f and f not in SIDECAR_COLUMNS]
+    if unknown:
+        raise SettingsError(f"{path}: unknown column {unknown[0]!r} (the columns are {', '.join(SIDECAR_COLUMNS)})")
     rows = []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or "video" not in [f.strip() for f in reader.fieldnames]:
-            raise SettingsError(f"{path}: the first line must be a header with a 'video' column")
+    try:
         for line, raw in enumerate(reader, start=2):
+            if None in raw:
+                raise SettingsError(f"{path.name} line {line}: more cells than the header has columns")
             row = {(k or "").strip(): (v or "") for k, v in raw.items()}
             where = f"{path.name} line {line}"
             rows.append(SidecarRow(
@@ -132,7 +154,17 @@ def read_sidecar(path: Path) -> list[SidecarRow]:
                 sex=check_sex(row.get("sex"), f"{where}: sex"),
                 fps=check_fps(_float_cell(row, "fps", where), f"{where}: fps"),
             ))
+    except csv.Error as exc:
+        raise SettingsError(f"{path}: not a readable CSV file ({exc})") from None
     return rows
+
+
+def check_sidecars(folder: Path, *, recursive: bool) -> None:
+    """Read every sidecar a run over *folder* could use; raise SettingsError on the first bad one."""
+    paths = sorted(folder.glob(f"**/{SIDECAR_NAME}" if recursive else SIDECAR_NAME))
+    for path in paths:
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            read_sidecar(path)
 
 
 def find_sidecar_row(video: Path, stop_at: Path | None = None) -> SidecarRow | None:
