@@ -6,12 +6,26 @@ to :mod:`analyzer.batch`. Exit codes: 0 all analysed, 1 some videos failed, 2 us
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from analyzer import __version__
-from analyzer.athlete import SIDECAR_NAME, SettingsError, check_fps, check_height, check_mass, check_sex, check_trim
+from analyzer.athlete import (
+    SIDECAR_NAME,
+    SettingsError,
+    check_fps,
+    check_height,
+    check_mass,
+    check_sex,
+    check_sidecars,
+    check_trim,
+)
 from analyzer.counterbalance import DEFAULT_LAG_THRESHOLD_MS, DEFAULT_RATIO_THRESHOLD, Thresholds
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -40,24 +54,39 @@ per-video values: a file named {SIDECAR_NAME} beside the videos, e.g.
   anna_60m.mov,1.68,57,female,
   slowmo_*.mp4,,,,240
   *,1.80,75,male,
-(first matching row wins; empty cells are 'not given'; command-line values override it)
+(first matching row wins; empty cells are 'not given'; command-line values override it;
+a bad value in it stops the run before any work, like a bad option)
 
 outputs per video, in OUT/<video name>/: report.html, summary.json, steps.csv,
 frames.csv, landmarks.npz (pose cache), overlay.mp4. A batch adds OUT/index.html
 and OUT/batch_summary.csv.
 
-exit codes: 0 all videos analysed, 1 some failed (the rest are written), 2 usage error."""
+interrupting (Ctrl-C) keeps every finished video; the same command again finishes the rest.
+
+exit codes: 0 all videos analysed, 1 some failed (the rest are written), 2 usage error
+(a bad option or athletes.csv value, no such input, no videos, an output folder that
+cannot be written), 130 interrupted."""
 
 
-def _positive_float(text: str) -> float:
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one ``--help`` away)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _number(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     out = common.add_argument_group("output")
     out.add_argument("-o", "--out", type=Path, default=Path("reports"), metavar="OUT",
                      help="output folder (default: reports/)")
@@ -68,31 +97,31 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
     athlete = common.add_argument_group("athlete (segment model; defaults are reported as defaults)")
-    athlete.add_argument("--height", type=_positive_float, metavar="M",
+    athlete.add_argument("--height", type=_number, metavar="M",
                          help="stature in metres; sets the metric scale (default: estimated from the pose model)")
-    athlete.add_argument("--mass", type=_positive_float, metavar="KG", help="body mass in kg (default: 70)")
+    athlete.add_argument("--mass", type=_number, metavar="KG", help="body mass in kg (default: 70)")
     athlete.add_argument("--sex", choices=("male", "female"), help="de Leva segment table (default: male)")
 
     timing = common.add_argument_group("video and timing")
-    timing.add_argument("--fps", type=_positive_float, metavar="F",
+    timing.add_argument("--fps", type=_number, metavar="F",
                         help="capture rate: frames of the file per real second, for slow-motion exports "
                              "(e.g. 240 for a 240 fps clip saved to play at 30)")
-    timing.add_argument("--start", type=_positive_float, metavar="S", help="analyse from this time (s)")
-    timing.add_argument("--end", type=_positive_float, metavar="S", help="analyse up to this time (s)")
+    timing.add_argument("--start", type=_number, metavar="S", help="analyse from this time (s)")
+    timing.add_argument("--end", type=_number, metavar="S", help="analyse up to this time (s)")
     timing.add_argument("--model", type=Path, metavar="PATH",
                         help="another pose .task file (e.g. Google's pose_landmarker_heavy.task); "
                              "default: the embedded BlazePose full model")
 
     flags = common.add_argument_group("counterbalance flags")
-    flags.add_argument("--lag-threshold-ms", type=_positive_float, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",
+    flags.add_argument("--lag-threshold-ms", type=_number, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",
                        help=f"flag a step when the swing side peaks this much later than the push side "
                             f"(default {DEFAULT_LAG_THRESHOLD_MS:g} ms; never below 1.25 frame intervals)")
-    flags.add_argument("--ratio-threshold", type=_positive_float, default=DEFAULT_RATIO_THRESHOLD, metavar="R",
+    flags.add_argument("--ratio-threshold", type=_number, default=DEFAULT_RATIO_THRESHOLD, metavar="R",
                        help=f"flag a step when its swing/push ratio is below R x the run's median "
                             f"(default {DEFAULT_RATIO_THRESHOLD:g})")
 
-    parser = argparse.ArgumentParser(prog="sprint-analyzer", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="sprint-analyzer", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{analyze,batch}")
     p_analyze = sub.add_parser("analyze", parents=[common], help="analyse one video",
@@ -123,8 +152,15 @@ def validate(args: argparse.Namespace) -> None:
         raise SettingsError("--ratio-threshold must be between 0 and 1")
     if args.workers is not None and args.workers < 1:
         raise SettingsError(f"--workers must be at least 1, got {args.workers}")
-    if args.model is not None and not args.model.is_file():
-        raise SettingsError(f"--model {args.model}: no such file")
+    if args.model is not None:
+        if not args.model.is_file():
+            raise SettingsError(f"--model {args.model}: no such file")
+        from analyzer.pose import PoseModelError, check_model
+
+        try:
+            check_model(args.model)
+        except PoseModelError as exc:
+            raise SettingsError(f"--model: {exc}") from None
     target = args.video if args.command == "analyze" else args.folder
     if not target.exists():
         raise SettingsError(f"{target}: no such {'file' if args.command == 'analyze' else 'folder'}")
@@ -132,6 +168,42 @@ def validate(args: argparse.Namespace) -> None:
         raise SettingsError(f"{target} is not a folder (use 'sprint-analyzer analyze' for one video)")
     if args.command == "analyze" and target.is_dir():
         raise SettingsError(f"{target} is a folder (use 'sprint-analyzer batch' for a folder of videos)")
+    if args.command == "batch" and args.out.resolve() == target.resolve():
+        raise SettingsError(f"the output folder is the video folder {target}; choose another, e.g. -o {target / 'reports'}")
+    if args.command == "batch":
+        check_sidecars(target, recursive=args.recursive)
+    else:
+        check_sidecars(target.parent, recursive=False)
+
+
+def _no_videos_message(folder: Path, found: list[Path], recursive: bool) -> str:
+    where = f"{folder} holds no videos"
+    if found:
+        extensions = ", ".join(sorted({p.suffix.lower() or "(none)" for p in found}))
+        where += f": none of its {len(found)} file(s) has a video extension (found {extensions})"
+    else:
+        where += " (it has no files" + (", even in subfolders)" if recursive else ")")
+    if not recursive and any(p.is_dir() and not p.name.startswith(".") for p in folder.iterdir()):
+        where += "; add --recursive to look in its subfolders"
+    return where
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a closing terminal or scheduler) stops the run like Ctrl-C does:
+    temporary files are removed and the finished videos' rows are written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,17 +223,23 @@ def main(argv: list[str] | None = None) -> int:
         thresholds=thresholds, force=args.force, progress=not args.quiet,
         workers=args.workers or min(os.cpu_count() or 1, 4),
     )
+    if args.command == "analyze":
+        videos, source_root, write_index = [args.video], args.video.parent, False
+    else:
+        videos = batch.find_inputs(args.folder, recursive=args.recursive, exclude=args.out)
+        if not any(batch.is_video_name(v) for v in videos):
+            print(f"sprint-analyzer: error: {_no_videos_message(args.folder, videos, args.recursive)}", file=sys.stderr)
+            return EXIT_USAGE
+        source_root, write_index = args.folder, True
     try:
-        if args.command == "analyze":
-            result = batch.run([args.video], options, source_root=args.video.parent, write_index=False)
-        else:
-            videos = batch.find_inputs(args.folder, recursive=args.recursive, exclude=args.out)
-            if not videos:
-                print(f"sprint-analyzer: error: {args.folder} holds no files to analyse", file=sys.stderr)
-                return EXIT_USAGE
-            result = batch.run(videos, options, source_root=args.folder, write_index=True)
+        with _terminate_as_interrupt():
+            result = batch.run(videos, options, source_root=source_root, write_index=write_index)
     except batch.OutputError as exc:
         print(f"sprint-analyzer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # e.g. the disk filled up while writing the batch summary
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"sprint-analyzer: error: cannot write the batch results: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_SOME_FAILED
     except KeyboardInterrupt:
         print("\nsprint-analyzer: interrupted; finished videos are kept, run the same command again to finish the rest",
