@@ -834,10 +834,10 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
         if owned:
             bar.close()
 
-    runner = linker.most_active()
-    return _assemble_track(info, model, index, times, repeats, shifts, seen, ids,
-                           -1 if runner is None else runner, _describe_choice(linker, -1 if runner is None else runner,
-                                                                            len(index)), fix_swaps)
+    most_active = linker.most_active()
+    runner = -1 if most_active is None else most_active
+    return _assemble_track(info, model, index, times, repeats, shifts, seen, ids, runner,
+                           _describe_choice(linker, runner, len(index)), fix_swaps)
 
 
 def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale: float, full_width: int,
@@ -905,7 +905,8 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
         hit = np.flatnonzero(frame_ids == runner)
         if runner >= 0 and hit.size:
             k = int(hit[0])
-            xy[t], z[t], world[t], vis[t], pres[t] = poses.xy[k], poses.z[k], poses.world[k], poses.vis[k], poses.pres[k]
+            xy[t], z[t], world[t] = poses.xy[k], poses.z[k], poses.world[k]
+            vis[t], pres[t] = poses.vis[k], poses.pres[k]
             detected[t] = True
             source[t] = poses.source[k]
     is_repeat = np.asarray(repeats, dtype=bool).reshape(n)

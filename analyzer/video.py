@@ -35,8 +35,20 @@ Conventions
   keeps a camera that stops seeing motion (a runner leaving a static shot) from turning
   its still frames into "repeats".
 * **Background shift** ``background_shift_px``: (dx, dy) in upright full-resolution
-  pixels of the whole picture against the previous frame (phase correlation of small
-  grey images); a panning camera shows a steady non-zero dx.
+  pixels of the whole picture against the previous frame (phase correlation of the
+  256 px grey copies; OpenCV's sign: content moving right gives dx > 0); a panning camera
+  shows a steady non-zero dx. Under parallax it is the dominant plane's motion: on
+  pauldess1 (camera tracking a runner) it reads about 2 px a frame, as the far hedge
+  moves, while the road at the bottom moves 10.
+* **Seeking**: ``start_s`` seeks to the last keyframe before it by frame number, then
+  decodes forward; each decoded frame is placed by its timestamp in the packet index, and
+  if a seek cannot be placed exactly the file is decoded from the start instead, so
+  indices never drift.
+* **Repeated frames found on the shared clips** (see :data:`REPEAT_RATIO`): hato72
+  running (each picture held 3 frames), and 25-to-30 fps conversions where every 5th or
+  6th frame repeats: mwfan (63 of 252), Sreevijnya (17 of 85), BetterForerunner (33 of
+  271); one at the start of sprint_starts/movie2_b11 (frame 2, a fifth of its neighbours'
+  difference: very likely a real duplicate from the phone). No other clip has any.
 """
 from __future__ import annotations
 
