@@ -155,6 +155,9 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
                                     frame_interval_s=1.0 / kin.sample_rate_hz)
     if timing.sentence:
         problems.append(timing.sentence)
+    if gait.steps and flight < 0.5 / kin.sample_rate_hz and contact > 0.5 * step_time:
+        problems.append("There is no flight phase: each foot stays on the ground for more than half of the step, "
+                        "as in walking or a very slow jog. The push/swing model describes running with flight.")
     if not gait.steps:
         problems.append("No complete step was found (a step runs from one foot's touchdown to the other's), "
                         "so there is nothing to flag. Is the whole runner in view for at least two contacts?")

@@ -24,8 +24,9 @@ import numpy as np
 from analyzer.landmarks import INDEX, SIDES, side_index
 
 #: Width ratio below which the view is a side view, and above which it is front/back.
+#: Measured on the shared clips: side views 0.08-0.28, front views 0.48-0.55.
 SIDE_MAX_WIDTH_RATIO = 0.30
-FRONTAL_MIN_WIDTH_RATIO = 0.55
+FRONTAL_MIN_WIDTH_RATIO = 0.45
 #: Median background shift (as a fraction of image width per second) above which the camera moves.
 MOVING_CAMERA_MIN_SHIFT_WIDTHS_PER_S = 0.04
 #: Fore-aft foot sweep relative to the pelvis (fraction of leg length) below which there is no running stride.
