@@ -36,7 +36,7 @@ import math
 import os
 import sys
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,6 +45,7 @@ import numpy as np
 
 from . import atomic
 from .landmarks import ARM_PARTS, INDEX, LEG_PARTS, MIRROR, NUM_LANDMARKS, side_index
+from .signals import quiet_nan_warnings
 from .video import VideoInfo, iter_frames
 
 __all__ = [
@@ -196,6 +197,28 @@ def check_model(model_path: str | os.PathLike[str] | None = None) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send the process's file descriptor 2 to /dev/null inside the block.
+
+    MediaPipe's C++ core logs start-up chatter (XNNPACK delegate, "Feedback manager ...")
+    straight to fd 2, past Python's sys.stderr and ignoring GLOG/absl environment variables;
+    it would tear through progress bars. Python-level errors raised inside still propagate.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def create_landmarker(model_path: Path, num_poses: int, mode: str = "video") -> Any:
     """A MediaPipe PoseLandmarker (``mode`` ``"video"`` or ``"image"``); use it as a context manager.
 
@@ -212,7 +235,8 @@ def create_landmarker(model_path: Path, num_poses: int, mode: str = "video") -> 
         output_segmentation_masks=False,
     )
     try:
-        return vision.PoseLandmarker.create_from_options(options)
+        with native_stderr_silenced():
+            return vision.PoseLandmarker.create_from_options(options)
     except Exception as exc:  # noqa: BLE001 - MediaPipe raises bare RuntimeErrors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PoseModelError(f"pose model '{model_path.name}' cannot be loaded by MediaPipe: {first}") from None
@@ -321,22 +345,8 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def _body_size(xy: np.ndarray) -> np.ndarray:
     """Diagonal of the landmarks' bounding box, (...) from (..., 33, 2); NaN where absent."""
-    with _nan_quiet():
+    with quiet_nan_warnings():
         return np.linalg.norm(np.nanmax(xy, axis=-2) - np.nanmin(xy, axis=-2), axis=-1)
-
-
-class _nan_quiet:
-    """Silence numpy's all-NaN-slice warnings inside a block."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
 
 
 @dataclass
