@@ -307,6 +307,17 @@ def test_analyze_one_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip"]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "analyzer/pipeline.py (not ours): --start after the end of the video decodes no frame and says "
+    "'no runner found: a person was detected in 0% of 0 frames'; analyze_video should check the trim "
+    "against the probed duration and say so"))
+def test_start_after_the_end_of_the_video(tmp_path: Path) -> None:
+    video = make_testsrc(tmp_path / "short.mp4", seconds=1.0)
+    assert cli.main(["analyze", str(video), "-o", str(tmp_path / "out"), "--start", "5", *FAST]) == 1
+    message = (tmp_path / "out" / "short" / "error.log").read_text().splitlines()[1]
+    assert "--start" in message and "1 s" in message, message
+
+
 # =========================================================================== permissions
 
 
