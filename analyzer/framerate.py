@@ -42,11 +42,18 @@ class TimingCheck:
     sentence: str | None
 
 
-def suggest_capture_fps(frames_per_video_second: float, factor: float) -> float:
-    """The usual rate (or whole multiple of the file's rate) nearest ``rate x factor``."""
+def suggest_capture_fps(frames_per_video_second: float, factor: float, repeat_factor: float = 1.0) -> float:
+    """The ``--fps`` to suggest for a clip that plays *factor* times slower than real time.
+
+    A file that repeats each image *repeat_factor* times was slowed by repeating: its frames
+    per real second are the file's rate times that (rounded), when it agrees with *factor*
+    within 35 %. Otherwise the usual capture rate nearest ``rate x factor``.
+    """
     target = frames_per_video_second * factor
-    candidates = set(USUAL_RATES) | {round(frames_per_video_second * k) for k in range(2, 11)}
-    return float(min(candidates, key=lambda c: abs(math.log(c / target))))
+    repeats = round(repeat_factor)
+    if repeats >= 2 and abs(math.log(repeats / factor)) < math.log(1.35):
+        return float(round(frames_per_video_second * repeats))
+    return float(min(USUAL_RATES, key=lambda c: abs(math.log(c / target))))
 
 
 def typical_cadence(stride_sweep: float) -> float:
@@ -65,6 +72,7 @@ def check_timing(
     fps_source: str,
     stride_sweep: float = float("nan"),
     frame_interval_s: float = 0.0,
+    repeat_factor: float = 1.0,
 ) -> TimingCheck:
     """Judge whether the clip's timing is humanly possible; estimate a slow-motion factor.
 
@@ -77,6 +85,7 @@ def check_timing(
         frame_interval_s: the interval between distinct images; a contact time is only
             called impossible when it is so by more than this (at 30 fps a 90 ms contact
             may measure 60 ms).
+        repeat_factor: file frames per distinct image (3 for a clip holding each image 3 frames).
     """
     if not (math.isfinite(cadence_steps_per_min) and math.isfinite(mean_contact_s)):
         return TimingCheck(True, None, None, None)
@@ -89,7 +98,7 @@ def check_timing(
     factor = typical_cadence(stride_sweep) / cadence_steps_per_min
     given = "the frame rate you gave" if fps_source != "container" else "the file's frame rate"
     if too_slow:
-        suggested = suggest_capture_fps(fps_used, factor)
+        suggested = suggest_capture_fps(fps_used, factor, repeat_factor)
         sentence = (
             f"Timing no runner produces: {cadence_steps_per_min:.0f} steps/min with {mean_contact_s * 1000:.0f} ms "
             f"contacts at {given} ({fps_used:g} fps). This looks like a slow-motion export about "

@@ -152,7 +152,8 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     cadence, contact, flight, step_time = _step_means(gait)
     timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps,
                                     fps_source=info.fps_source, stride_sweep=assessment.stride_sweep,
-                                    frame_interval_s=1.0 / kin.sample_rate_hz)
+                                    frame_interval_s=1.0 / kin.sample_rate_hz,
+                                    repeat_factor=track.time_s.size / max(1, int(np.count_nonzero(~track.is_repeat))))
     if timing.sentence:
         problems.append(timing.sentence)
     if gait.steps and flight < 0.5 / kin.sample_rate_hz and contact > 0.5 * step_time:
