@@ -217,9 +217,9 @@ def xcorr_lag_s(push: np.ndarray, swing: np.ndarray, dt_s: float, max_lag_s: flo
         return float("nan")
     p = np.where(ok, push - np.mean(push[ok]), 0.0)
     s = np.where(ok, swing - np.mean(swing[ok]), 0.0)
-    max_lag = max(1, int(round(max_lag_s / dt_s)))
-    lags = np.arange(-max_lag, max_lag + 1)
     n = p.size
+    max_lag = min(max(1, int(round(max_lag_s / dt_s))), n - 1)
+    lags = np.arange(-max_lag, max_lag + 1)
     scores = np.array([
         np.dot(p[max(0, -k): n - max(0, k)], s[max(0, k): n - max(0, -k)]) for k in lags
     ])

@@ -123,6 +123,10 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     clock: dict[str, float] = {}
     t0 = time.perf_counter()
     detected_fraction = float(np.mean(track.detected)) if track.detected.size else 0.0
+    if track.time_s.size < MIN_DETECTED_FRAMES:
+        incomplete = (f"; the file is incomplete (its index declares {info.declared_frame_count})"
+                      if info.ends_early else "")
+        raise AnalysisError(f"too short to analyse: only {track.time_s.size} frames could be read{incomplete}")
     if track.detected.sum() < MIN_DETECTED_FRAMES or detected_fraction < MIN_DETECTED_FRACTION:
         raise AnalysisError(
             f"no runner found: a person was detected in {detected_fraction:.0%} of {track.detected.size} frames"
@@ -149,6 +153,9 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
 
     problems = list(assessment.warnings)  # most serious first
     notes = list(assessment.notes)
+    if info.ends_early:
+        problems.insert(0, f"The file ends early: it holds {info.frame_count} of the {info.declared_frame_count} frames "
+                           "its index declares (an incomplete copy or an interrupted recording); only those are analysed.")
     cadence, contact, flight, step_time = _step_means(gait)
     timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps,
                                     fps_source=info.fps_source, stride_sweep=assessment.stride_sweep,
@@ -259,6 +266,11 @@ def step_rows(result: AnalysisResult) -> list[dict[str, Any]]:
     return rows
 
 
+def _finite_mean(values: list[float]) -> float | None:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
+
+
 def _metric_travel_usable(result: AnalysisResult) -> bool:
     """Step length needs a static camera and a runner who travels (not a treadmill)."""
     if result.view.camera_moving or result.view.view != "side":
@@ -316,7 +328,7 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "cadence_steps_per_min": cadence,
         "mean_contact_s": contact,
         "mean_flight_s": flight,
-        "mean_lag_ms": float(np.nanmean([b.lag_ms for b in bal.steps])) if bal.steps else None,
+        "mean_lag_ms": _finite_mean([b.lag_ms for b in bal.steps]),
         "timing_uncertainty_ms": 1000.0 / result.kinematics.sample_rate_hz,
         "counterbalance": {
             "lag_threshold_ms": bal.lag_threshold_ms,
@@ -363,6 +375,8 @@ def analyze_video(
 
     t0 = time.perf_counter()
     info = video.probe_video(video_path, fps_override=settings.fps, fps_source=settings.fps_source)
+    if settings.start_s is not None and settings.start_s >= info.duration_s:
+        raise AnalysisError(f"--start {settings.start_s:g} s is at or after the end of the video ({info.duration_s:.3g} s)")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)  # the folder is incomplete until the end
     track, from_cache = pose.extract_pose_cached(

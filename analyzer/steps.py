@@ -234,15 +234,17 @@ def detect_contacts(
             ok = np.isfinite(rel)
             if ok.sum() < 2 or rel[ok][0] - rel[ok][-1] < min_sweep_m:
                 continue
-        contacts.append(Contact(foot, float(touchdown), float(toeoff)))
-    # Two coarse contacts that refine into overlapping ones are one contact.
-    merged: list[Contact] = []
-    for c in contacts:
-        if merged and np.isfinite(c.touchdown_s) and np.isfinite(merged[-1].toeoff_s) and c.touchdown_s <= merged[-1].toeoff_s:
-            merged[-1] = Contact(foot, merged[-1].touchdown_s, c.toeoff_s)
+        contacts.append((i, j, Contact(foot, float(touchdown), float(toeoff))))
+    # Two coarse contacts that refine into overlapping sample ranges are one contact (a
+    # flicker above the coarse threshold within one contact, or one cut by the clip's end).
+    merged: list[tuple[int, int, Contact]] = []
+    for i, j, c in contacts:
+        if merged and i <= merged[-1][1]:
+            first_i, last_j, first = merged[-1]
+            merged[-1] = (first_i, max(last_j, j), Contact(foot, first.touchdown_s, c.toeoff_s if j >= last_j else first.toeoff_s))
         else:
-            merged.append(c)
-    return merged
+            merged.append((i, j, c))
+    return [c for _, _, c in merged]
 
 
 def _nearest_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> int:
@@ -292,7 +294,8 @@ def analyse_steps(
     steps: list[Step] = []
     unpaired = 0
     for this, nxt in zip(contacts[:-1], contacts[1:]):
-        if this.foot == nxt.foot:
+        # The same foot twice, or both feet "landing" at once (a left/right mix-up): no step.
+        if this.foot == nxt.foot or not nxt.touchdown_s - this.touchdown_s >= MIN_CONTACT_S:
             unpaired += 1
             continue
         if not (this.complete and np.isfinite(nxt.touchdown_s)):

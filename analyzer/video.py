@@ -130,6 +130,8 @@ class VideoInfo:
             container's rate (for a variable-frame-rate clip: its mean rate).
         fps_source: ``"container"``, ``"--fps"`` or ``"sidecar"``.
         frame_count: number of frames.
+        declared_frame_count: the frame count the container's header declares (0 if none);
+            more than ``frame_count`` means the file ends early.
         frame_count_source: ``"packets"`` (counted in the container's packet index: exact
             for a sound file) or ``"estimate"`` (the container's declared count).
         duration_s: length of the video in the time base of ``Frame.time_s``.
@@ -159,6 +161,12 @@ class VideoInfo:
     is_variable_frame_rate: bool
     frame_times_s: np.ndarray = field(repr=False, compare=False)
     keyframe_times_s: np.ndarray = field(repr=False, compare=False)
+    declared_frame_count: int = 0
+
+    @property
+    def ends_early(self) -> bool:
+        """The container's index declares more frames than the file holds (an incomplete copy)."""
+        return self.frame_count_source == "packets" and self.declared_frame_count > self.frame_count
 
     @property
     def fps_overridden(self) -> bool:
@@ -408,7 +416,7 @@ def probe_video(path: str | os.PathLike[str], fps_override: float | None = None,
         frame_count=frame_count, frame_count_source=count_source, duration_s=duration,
         width=int(width), height=int(height), rotation_deg=rotation,
         coded_width=int(coded_w), coded_height=int(coded_h), is_variable_frame_rate=vfr,
-        frame_times_s=times, keyframe_times_s=keys,
+        frame_times_s=times, keyframe_times_s=keys, declared_frame_count=max(declared_count, 0),
     )
 
 

@@ -271,10 +271,6 @@ def test_corpus_valid_video_is_complete(corpus: BatchRun) -> None:
     assert (corpus.out / "plotly.min.js").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analyzer/pipeline.py and video.py (not ours): a file cut mid-stream that still has its index "
-    "(fast start) decodes only its first few frames (8 of 30) and is reported as 'no runner found: a "
-    "person was detected in 100% of 8 frames'; it should say the file is incomplete or too short"))
 def test_corpus_truncated_runner_clip_says_it_is_incomplete(corpus: BatchRun) -> None:
     name = "runner cut at 30% (fast start).mp4"
     if name not in corpus.rows:
@@ -284,10 +280,6 @@ def test_corpus_truncated_runner_clip_says_it_is_incomplete(corpus: BatchRun) ->
     assert re.search(r"incomplete|truncated|too short|only \d+ frames?", row["message"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analyzer/video.py (not ours): probe_video counts the packets actually present (20 of the 30 "
-    "the index declares) and nothing warns that the file ends early; the analysis silently covers "
-    "only part of the run"))
 def test_corpus_truncated_runner_clip_that_analyses_warns(corpus: BatchRun) -> None:
     name = "runner cut at 70% (fast start).mp4"
     if name not in corpus.rows:
@@ -307,10 +299,6 @@ def test_analyze_one_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analyzer/pipeline.py (not ours): --start after the end of the video decodes no frame and says "
-    "'no runner found: a person was detected in 0% of 0 frames'; analyze_video should check the trim "
-    "against the probed duration and say so"))
 def test_start_after_the_end_of_the_video(tmp_path: Path) -> None:
     video = make_testsrc(tmp_path / "short.mp4", seconds=1.0)
     assert cli.main(["analyze", str(video), "-o", str(tmp_path / "out"), "--start", "5", *FAST]) == 1
@@ -767,10 +755,6 @@ def test_contacts_lie_in_the_clip_in_order(signals: tuple[np.ndarray, np.ndarray
         assert before.toeoff_s < after.touchdown_s  # in order, never overlapping
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analyzer/steps.py (not ours): detect_contacts returns one contact twice when its toe-off (or "
-    "touchdown) is cut by the clip's end or a gap and the foot rose above the coarse threshold for "
-    "a frame within it; analyse_steps then counts a false 'same foot landed twice' (unpaired contact)"))
 def test_a_contact_cut_by_the_end_of_the_clip_is_found_once() -> None:
     t = np.array([1, 2, 3, 4]) / 240
     height = np.array([0.5, -0.03125, 0.0, -0.03125])  # down, a flicker up to the threshold, down: one contact
@@ -801,10 +785,6 @@ def test_steps_lie_in_the_clip_with_consistent_roles(track: tuple[np.ndarray, np
     assert gait.unpaired_contacts >= 0
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason=(
-    "analyzer/steps.py (not ours): analyse_steps pairs two contacts whose touchdowns fall on the same "
-    "instant (both feet landing in one frame: a left/right mix-up) into a step of zero duration, and "
-    "Step.step_frequency_hz divides by zero (the pipeline reports 'internal error')"))
 def test_both_feet_landing_in_the_same_frame_is_not_a_step() -> None:
     t = np.arange(40) / 30.0
     angle = 2 * np.pi * 2.0 * t
@@ -850,9 +830,6 @@ def test_xcorr_lag_stays_within_the_searched_lags(signals: tuple[np.ndarray, np.
     assert math.isnan(lag) or abs(lag) <= (lags + 0.5) * dt_s * (1 + 1e-9)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "analyzer/counterbalance.py (not ours): xcorr_lag_s slices mismatched arrays when max_lag_s spans "
-    "more samples than the signals hold (e.g. 5 samples, 8 lags): 'shapes (0,) and (2,) not aligned'"))
 def test_xcorr_lag_with_a_search_longer_than_the_signals() -> None:
     lag = xcorr_lag_s(np.arange(5.0), np.arange(5.0) ** 2, 0.125, 1.0)
     assert math.isnan(lag) or abs(lag) <= 1.0
