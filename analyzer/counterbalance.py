@@ -200,7 +200,7 @@ def peak_time(time_s: np.ndarray, values: np.ndarray) -> tuple[float, float]:
         return float("nan"), float("nan")
     t, x = time_s[ok], values[ok]
     spline = interpolate.CubicSpline(t, x)
-    fine = np.arange(t[0], t[-1] + 0.5 * PEAK_GRID_S, PEAK_GRID_S)
+    fine = np.clip(np.arange(t[0], t[-1] + PEAK_GRID_S, PEAK_GRID_S), t[0], t[-1])
     y = spline(fine)
     i = int(np.argmax(y))
     return float(fine[i]), float(y[i])
