@@ -738,13 +738,16 @@ class _Landmarkers:
         import mediapipe as mp
 
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
+        first_use = role not in self._made
         landmarker = self._get(role)
-        if role == "search":
-            return landmarker.detect(mp_image)
-        # VIDEO mode: integer ms, strictly increasing over this landmarker's life
-        ts = max(int(round(time_s * 1000.0)), self._last_ms.get(role, -1) + 1)
-        self._last_ms[role] = ts
-        return landmarker.detect_for_video(mp_image, ts)
+        # The native graph logs its set-up on the first inference (see native_stderr_silenced).
+        with native_stderr_silenced() if first_use else contextlib.nullcontext():
+            if role == "search":
+                return landmarker.detect(mp_image)
+            # VIDEO mode: integer ms, strictly increasing over this landmarker's life
+            ts = max(int(round(time_s * 1000.0)), self._last_ms.get(role, -1) + 1)
+            self._last_ms[role] = ts
+            return landmarker.detect_for_video(mp_image, ts)
 
 
 def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None = None,
