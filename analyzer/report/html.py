@@ -544,13 +544,19 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
         ("Ratio", f"Swing peak divided by push peak; 1.00 means equal. Flagged below {ratio_t}."),
         ("Raw momenta",
          "Arms, torso, push leg, swing leg and whole body are available from the legend, signed as in the "
-         "method (positive = counter-clockwise seen from above). The whole body should stay near zero."),
+         "method (positive = counter-clockwise seen from above). In reality whole-body momentum stays "
+         "small; from video it carries every limb's error at once, so it is there for checking, not reading."),
         ("Rising together",
          "Across the run, each step's push peak and swing peak should grow together; the marked step is where "
          "the swing side stops keeping up."),
     )
+    return _definitions_section("how-to-read", "How to read this", items)
+
+
+def _definitions_section(anchor: str, title: str, items: Sequence[tuple[str, str]]) -> str:
+    """A card with a heading and a definition list of (term, explanation) pairs."""
     body = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
-    return f'<section id="how-to-read" class="card prose"><h2>How to read this</h2><dl>{body}</dl></section>'
+    return f'<section id="{anchor}" class="card prose"><h2>{esc(title)}</h2><dl>{body}</dl></section>'
 
 
 def _limits(summary: Mapping[str, Any]) -> str:
@@ -573,14 +579,15 @@ def _limits(summary: Mapping[str, Any]) -> str:
          "panning cameras are warned about above; their numbers are not to be trusted."),
         ("Depth",
          "A single camera sees forward and vertical motion well. Rotation about the vertical axis also needs "
-         "the left-right (depth) direction, which comes from the pose model's estimate: its weakest axis. "
-         "Trust patterns across steps more than any single value."),
+         "each limb's left-right position, which a side camera cannot see: each leg and arm is placed at an "
+         "anthropometric distance from the body's midline, so twist of the trunk is not measured, and the pose "
+         "model mixing up the left and right limbs is the largest source of error. Trust patterns across steps "
+         "more than any single value."),
         ("Body model",
          "Segment masses and inertias come from de Leva (1996), scaled by the athlete's height and mass; values "
          "marked (default) above were not given, so sizes are approximate."),
     )
-    body = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
-    return f'<section id="limits" class="card prose"><h2>Limits of the method</h2><dl>{body}</dl></section>'
+    return _definitions_section("limits", "Limits of the method", items)
 
 
 def _footer(summary: Mapping[str, Any]) -> str:
