@@ -151,16 +151,36 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     balance = analyse_counterbalance(h, gait, sample_rate_hz=kin.sample_rate_hz, thresholds=settings.thresholds)
     clock["steps_and_counterbalance"] = time.perf_counter() - t0
 
-    problems = list(assessment.warnings)  # most serious first
+    cadence, contact, _, _ = _step_means(gait)
+    timing = framerate.check_timing(
+        cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps, fps_source=info.fps_source,
+        stride_sweep=assessment.stride_sweep, frame_interval_s=1.0 / kin.sample_rate_hz,
+        repeat_factor=track.time_s.size / max(1, int(np.count_nonzero(~track.is_repeat))),
+    )
+    problems, notes = _problems_and_notes(info, assessment, kin, gait, timing, detected_fraction)
+    if not assessment.counterbalance_trusted:
+        balance = dataclasses.replace(
+            balance, steps=tuple(dataclasses.replace(s, flag_kinds=(), flag_reason="") for s in balance.steps)
+        )
+    return AnalysisResult(info, athlete, settings, track, pose_from_cache, assessment, kin, h, gait, balance,
+                          timing, problems, notes, clock)
+
+
+def _problems_and_notes(
+    info: video.VideoInfo,
+    assessment: view.ViewAssessment,
+    kin: Kinematics,
+    gait: steps.StepAnalysis,
+    timing: framerate.TimingCheck,
+    detected_fraction: float,
+) -> tuple[list[str], list[str]]:
+    """Plain sentences for the report: problems (most serious first) and informational notes."""
+    problems = list(assessment.warnings)
     notes = list(assessment.notes)
     if info.ends_early:
         problems.insert(0, f"The file ends early: it holds {info.frame_count} of the {info.declared_frame_count} frames "
                            "its index declares (an incomplete copy or an interrupted recording); only those are analysed.")
-    cadence, contact, flight, step_time = _step_means(gait)
-    timing = framerate.check_timing(cadence_steps_per_min=cadence, mean_contact_s=contact, fps_used=info.fps,
-                                    fps_source=info.fps_source, stride_sweep=assessment.stride_sweep,
-                                    frame_interval_s=1.0 / kin.sample_rate_hz,
-                                    repeat_factor=track.time_s.size / max(1, int(np.count_nonzero(~track.is_repeat))))
+    _, contact, flight, step_time = _step_means(gait)
     if timing.sentence:
         problems.append(timing.sentence)
     if gait.steps and flight < 0.5 / kin.sample_rate_hz and contact > 0.5 * step_time:
@@ -180,12 +200,7 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
             f"{0.09 * kin.sample_rate_hz:.0f} frames: timing is uncertain by about {1000 / kin.sample_rate_hz:.0f} ms. "
             "Film at 60 fps or more."
         )
-    if not assessment.counterbalance_trusted:
-        balance = dataclasses.replace(
-            balance, steps=tuple(dataclasses.replace(s, flag_kinds=(), flag_reason="") for s in balance.steps)
-        )
-    return AnalysisResult(info, athlete, settings, track, pose_from_cache, assessment, kin, h, gait, balance,
-                          timing, problems, notes, clock)
+    return problems, notes
 
 
 def _step_means(gait: steps.StepAnalysis) -> tuple[float, float, float, float]:
