@@ -26,16 +26,21 @@ For the benchmark clip (the first one) also:
 * **cached re-analysis**: ``analyze_video`` again on the overlay-off output (pose from
   ``landmarks.npz``), and the same as a command (with its imports);
 * **long clip**: the benchmark clip looped to ``--long-seconds`` (stream copy, no
-  re-encoding), analysed with the overlay on, against the 10 s figure: the memory slope;
+  re-encoding), analysed with the overlay on (off with ``--no-overlay``), against the
+  10 s figure: the memory slope;
 * **batch scaling**: ``--batch-videos`` copies through :func:`analyzer.batch.run` with
   1 worker, then with ``--workers`` workers;
 * **native size** (``--native``): the pose floor on full-size frames, with the landmark
   agreement between both sizes (does downscaling for the model change the landmarks?).
 
-The benchmark clip is generated once into ``bench/.cache/``: a real side-view sprint
-from ``../shared/videos`` looped and scaled to 1920x1080 at 60 distinct frames per
-second; without the shared clips, a short synthetic clip rendered by
+The benchmark clip is generated once into ``bench/.cache/``: a real side-view run from
+``../shared/videos`` re-timed to 60 distinct frames per second, scaled to 1920x1080 and
+looped; without the shared clips, a short synthetic sprint rendered by
 :mod:`analyzer.synthetic.clips` (slow, once) is looped instead.
+
+The code measured is the ``analyzer`` package as committed at ``HEAD``, exported into the
+work folder at the start (``--code worktree`` measures the working tree instead), so that
+colleagues' edits during a long run cannot mix versions between its figures.
 
 The targets of issue #7 are printed with each figure; nothing is asserted. Run
 ``python bench/benchmark.py --help``; results go to ``bench/RESULTS.md`` by hand.
@@ -46,15 +51,18 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import io
 import json
 import math
 import multiprocessing as mp
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import traceback
@@ -70,9 +78,12 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 CACHE_DIR = BENCH_DIR / ".cache"
 SHARED_DIR = ROOT.parent / "shared" / "videos"
-#: Real clip looped into the benchmark clip when present: a static side view of a block
-#: start and acceleration, the runner in full view for most of it.
-DEFAULT_SOURCE = "hato72__simple-HRNet__movie2_b1.mp4"
+#: Real clip made into the benchmark clip when present: a side view from a camera that
+#: travels with the runner, who stays in view throughout (a clip whose runner leaves the
+#: picture, looped, would be a new person at every loop, never followed long enough to
+#: analyse). It is a 2x slow-motion export of a ~50 fps capture, so re-timed to 60 fps it
+#: plays at about 1.2x real speed; 640x360 scaled up to 1920x1080.
+DEFAULT_SOURCE = "pauldess1__MotionTrack__running.mp4"
 MIB = 1024.0 * 1024.0
 
 
@@ -382,8 +393,8 @@ class ModelProbe:
                 probe.loads += 1
                 probe.load_s += time.perf_counter() - start
 
-        landmarkers.detect = timed_detect  # type: ignore[attr-defined]
-        pose.create_landmarker = timed_create  # type: ignore[assignment]
+        landmarkers.detect = timed_detect
+        pose.create_landmarker = timed_create
         self.installed = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -422,12 +433,19 @@ def measure_command_reanalysis(clip: str, landmarks: str, out_root: str) -> Time
     shutil.copyfile(landmarks, folder / "landmarks.npz")
     command = [sys.executable, "-m", "analyzer.cli", "analyze", clip, "-o", str(out), "--no-overlay", "--quiet"]
     with Stopwatch() as watch:
-        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        proc = subprocess.run(command, cwd=_code_dir(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     return Timed.of(int(summary["video"]["analysed_frames"]), watch, from_cache=summary["pose"]["from_cache"],
                     stage_seconds=summary.get("stage_seconds", {}))
+
+
+def _code_dir() -> Path:
+    """The folder holding the ``analyzer`` package this process imports (the measured code)."""
+    import analyzer
+
+    return Path(analyzer.__file__).resolve().parents[1]
 
 
 def measure_batch(folder: str, out_root: str, workers: int, overlay: bool) -> Timed:
@@ -524,7 +542,8 @@ def isolated(clip: str, name: str, fn: Callable[..., Timed], kwargs: dict[str, A
     """Run ``fn(**kwargs)`` in a fresh process and return its :class:`Figure` (*clip* labels it)."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    log = log_dir / f"{len(list(log_dir.glob('*.log'))):02d}_{name.replace(' ', '_').replace(',', '')}.log"
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", name).strip("_")
+    log = log_dir / f"{len(list(log_dir.glob('*.log'))):02d}_{slug}.log"
     print(f"  {clip}: {name} ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
     proc = ctx.Process(target=_child_main, args=(send, fn, kwargs, str(log), preload), name=f"bench:{name}")
@@ -675,6 +694,7 @@ class Results:
 
     started: str
     machine: dict[str, Any]
+    code: dict[str, Any]
     command: str
     clips: list[ClipFigures] = field(default_factory=list)
     long: Figure | None = None
@@ -699,13 +719,44 @@ def machine_info() -> dict[str, Any]:
             "numpy": numpy.__version__, "load_at_start": os.getloadavg()}
 
 
-def run(args: argparse.Namespace) -> Results:
-    from analyzer.pipeline import Settings
+def _git(*args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout.decode()
 
+
+def select_code(mode: str, work: Path) -> dict[str, Any]:
+    """Make this process and its children import the ``analyzer`` to measure; describe it.
+
+    ``head``: the package as committed at HEAD, exported into *work*/code and put first on
+    ``sys.path`` (spawned measuring processes inherit it; the editable install's finder
+    comes after ``sys.path``). ``worktree``: the checkout's files as they are. Must run
+    before anything imports ``analyzer``.
+    """
+    if "analyzer" in sys.modules:
+        raise RuntimeError("select_code must run before analyzer is imported")
+    commit = _git("rev-parse", "--short=12", "HEAD").strip()
+    dirty = [line[3:] for line in _git("status", "--porcelain", "--", "analyzer").splitlines()]
+    if mode == "worktree":
+        return {"source": "working tree", "commit": commit, "uncommitted_files_measured": dirty}
+    target = work / "code"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD", "analyzer"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    sys.path.insert(0, str(target))
+    return {"source": f"HEAD exported to {target}", "commit": commit, "uncommitted_files_not_measured": dirty}
+
+
+def run(args: argparse.Namespace) -> Results:
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="sprint-bench-"))
     (work / "logs").mkdir(parents=True, exist_ok=True)
     print(f"work folder (outputs and logs): {work}", file=sys.stderr)
-    results = Results(dt.datetime.now().astimezone().isoformat(timespec="seconds"), machine_info(),
+    code = select_code(args.code, work)
+    results = Results(dt.datetime.now().astimezone().isoformat(timespec="seconds"), machine_info(), code,
                       " ".join([Path(sys.executable).name, *sys.argv]))
     bench = benchmark_clip(args.source, args.seconds)
     clips = [Path(c) for c in args.clips] if args.clips else [bench, *shared_clips(args.shared_dir, args.shared_glob,
@@ -721,12 +772,15 @@ def run(args: argparse.Namespace) -> Results:
         results.long = isolated(long_clip.name, LONG, measure_analyze, kwargs, work / "logs")
     if args.batch_videos > 0:
         folder = batch_folder(primary, args.batch_videos)
-        for workers in (1, args.workers):
-            kwargs = {"folder": str(folder), "out_root": str(work / f"batch_{workers}"), "workers": workers,
-                      "overlay": args.batch_overlay}
-            name = f"batch of {args.batch_videos}, {workers} worker(s)"
-            results.batch.append(isolated(folder.name, name, measure_batch, kwargs, work / "logs", preload=False))
-    results.targets = evaluate_targets(results, Settings().max_side_px)
+        runs: dict[int, list[Figure]] = {1: [], args.workers: []}
+        for _ in range(max(1, args.repeat)):  # interleaved, as the per-clip figures
+            for workers, figures in runs.items():
+                kwargs = {"folder": str(folder), "out_root": str(work / f"batch_{workers}"), "workers": workers,
+                          "overlay": args.batch_overlay}
+                name = f"batch of {args.batch_videos}, {workers} worker{'s' if workers > 1 else ''}"
+                figures.append(isolated(folder.name, name, measure_batch, kwargs, work / "logs", preload=False))
+        results.batch = [best(figures) for figures in runs.values()]
+    results.targets = evaluate_targets(results)
     if not args.work_dir and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return results
@@ -750,7 +804,7 @@ def memory_projection(results: Results, minutes: float = 10.0) -> tuple[float, f
     return long.peak_rss_mb + max(0.0, slope) * extra_min, slope, False
 
 
-def evaluate_targets(results: Results, max_side_px: int) -> list[dict[str, Any]]:
+def evaluate_targets(results: Results) -> list[dict[str, Any]]:
     """Each target with its measured value and whether it is met (None: not measured)."""
     first = results.clips[0] if results.clips else None
     off = first.get(ANALYZE_OFF) if first else None
@@ -758,14 +812,20 @@ def evaluate_targets(results: Results, max_side_px: int) -> list[dict[str, Any]]
     command = first.get(CACHED_COMMAND) if first else None
     batch = [f for f in results.batch if f.error is None]
     speedup = batch[0].wall_s / batch[1].wall_s if len(batch) == 2 else math.nan
+    batch_note = ""
+    if len(batch) == 2:
+        cores = min(os.cpu_count() or 1, batch[1].extra["workers"])
+        batch_note = (f"1 worker kept {batch[0].cores:.2f} cores busy: at most {cores / batch[0].cores:.2f}x "
+                      f"on {cores} cores")
     rss, _, measured = memory_projection(results)
     report_s = max((c.get(ANALYZE_OFF).extra["stage_seconds"].get("report", math.nan)  # type: ignore[union-attr]
                     for c in results.clips if c.get(ANALYZE_OFF)), default=math.nan)
     values: dict[str, tuple[float, str]] = {
         "ratio_overlay_off": (first.ratio(ANALYZE_OFF) if first else math.nan, ""),
         "ratio_overlay_on": (first.ratio(ANALYZE_ON) if first else math.nan, ""),
-        "batch_speedup": (speedup, ""),
-        "peak_rss_10min_mb": (rss, "" if measured else "extrapolated from the long clip's slope"),
+        "batch_speedup": (speedup, batch_note),
+        "peak_rss_10min_mb": (rss, "extrapolated from the long clip's slope" if math.isfinite(rss) and not measured
+                              else ""),
         "report_s": (report_s, "slowest clip"),
         "report_html_mb": (off.extra["report_html_bytes"] / MIB if off else math.nan, ""),
         "cached_s": (command.wall_s if command else math.nan,
@@ -791,12 +851,14 @@ def _cell(value: Any, digits: int = 2) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 2) -> str:
-    """A plain text table, first column left-aligned, the others right-aligned."""
+    """A plain text table: numeric columns right-aligned, text columns left-aligned."""
     cells = [[_cell(v, digits) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    numeric = [i > 0 and all(isinstance(r[i], int | float) or r[i] is None for r in rows) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths)))
+        padded = (v.rjust(w) if right else v.ljust(w) for v, w, right in zip(values, widths, numeric, strict=True))
+        return "  ".join(padded).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
@@ -808,7 +870,7 @@ FIGURE_HEADERS = ("measurement", "frames", "wall s", "frames/s", "CPU s", "cores
 def figure_table(figures: Sequence[Figure], children: str = "") -> str:
     """The figures as a table; *children* names a column for the children's peak RSS (workers)."""
     headers = [*FIGURE_HEADERS[:-1], *([children] if children else []), FIGURE_HEADERS[-1]]
-    rows = []
+    rows: list[list[Any]] = []
     for f in figures:
         if f.error:
             rows.append([f.name, "failed: " + f.error[:70], *([None] * (len(headers) - 2))])
@@ -827,6 +889,12 @@ def format_clip(c: ClipFigures) -> str:
         parts[0] += (f"; the model is fed {decode.extra.get('model_input')}, "
                      f"{decode.extra.get('repeats', 0)} repeated frames")
     parts.append(figure_table(list(c.figures.values())))
+    off = c.get(ANALYZE_OFF)
+    if off:
+        e = off.extra
+        parts[-1] += (f"\nanalysis: runner detected in {100 * e['detected_fraction']:.0f} % of frames, "
+                      f"{e['steps']} steps, {e['flagged_steps']} flagged (stills); "
+                      f"report.html {e['report_html_bytes'] / 1024:.0f} kB")
     ratios = []
     for name, key in ((ANALYZE_OFF, "ratio_overlay_off"), (ANALYZE_ON, "ratio_overlay_on")):
         figure, floor = c.get(name), c.get(FLOOR)
@@ -859,36 +927,44 @@ def _stage_and_model_tables(c: ClipFigures) -> list[str]:
     rows = [[s, *(f.extra["stage_seconds"].get(s) for f in analyses)] for s in stages]
     rows.append(["(sum of stages)", *(sum(f.extra["stage_seconds"].values()) for f in analyses)])
     out.append(table(("stage seconds", *(f.name for f in analyses)), rows))
-    model_rows = []
+    model_rows: list[list[Any]] = []
     floor = c.get(FLOOR)
     for f in analyses:
         model = f.extra.get("model") or {}
-        for role, calls in sorted(model.get("calls", {}).items()):
+        if not model.get("calls"):
+            continue
+        for role, calls in sorted(model["calls"].items()):
             seconds = model["call_s"][role]
             model_rows.append([f.name, role, calls, seconds, 1000 * seconds / calls])
-        if model.get("loads"):
-            model_rows.append([f.name, "model loads", model["loads"], model["load_s"], 1000 * model["load_s"] / model["loads"]])
+        loads, load_s = model["loads"], model["load_s"]
+        model_rows.append([f.name, "model loads", loads, load_s, 1000 * load_s / max(1, loads)])
+        rest = f.wall_s - sum(model["call_s"].values()) - load_s
+        model_rows.append([f.name, "(all but the model)", None, rest, 1000 * rest / f.frames])
     if floor:
         model_rows.append([FLOOR, "frame (bare loop)", floor.extra["model_calls"], floor.wall_s,
                            1000 * floor.wall_s / max(1, floor.extra["model_calls"])])
         model_rows.append([FLOOR, "model load", 1, floor.extra["model_load_s"], 1000 * floor.extra["model_load_s"]])
     if model_rows:
-        out.append(table(("model work", "landmarker", "calls", "wall s", "ms each"), model_rows, digits=1))
+        out.append(table(("model work", "landmarker", "calls", "wall s", "ms each (per frame)"), model_rows, digits=1))
     return out
 
 
 def format_results(r: Results) -> str:
     m = r.machine
     load = ", ".join(f"{x:.2f}" for x in m["load_at_start"])
+    dirty = r.code.get("uncommitted_files_measured") or r.code.get("uncommitted_files_not_measured") or []
     parts = [f"sprint-analyzer benchmark, {r.started}\n{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; "
              f"{m['platform']}; Python {m['python']}, mediapipe {m['mediapipe']}, OpenCV {m['opencv']}\n"
+             f"code: analyzer at {r.code['commit']} ({r.code['source']}; uncommitted files in analyzer/: "
+             f"{', '.join(dirty) or 'none'})\n"
              f"load average at start (1, 5, 15 min): {load}\ncommand: {r.command}"]
     parts.extend(format_clip(c) for c in r.clips)
     if r.long is not None and r.clips:
         short = r.clips[0].get(ANALYZE_ON if r.long_overlay else ANALYZE_OFF)
         rss, slope, measured = memory_projection(r)
         overlay = "on" if r.long_overlay else "off"
-        parts.append(f"memory against clip length ({r.long_seconds:g} s loop of the benchmark clip, overlay {overlay})\n"
+        parts.append(f"memory against clip length ({r.long_seconds:g} s loop of the benchmark clip, "
+                     f"overlay {overlay})\n"
                      + figure_table([f for f in (short, r.long) if f is not None])
                      + f"\nslope {_cell(slope)} MB per minute of video; 10 minutes: {_cell(rss, 0)} MB "
                        f"({'measured' if measured else 'extrapolated'})")
@@ -912,11 +988,31 @@ def to_json(r: Results) -> str:
         raise TypeError(type(value).__name__)
 
     data = dataclasses.asdict(r)
-    for clip, figures in zip(data["clips"], r.clips):  # derived figures, for readers of the JSON
+    for clip, figures in zip(data["clips"], r.clips, strict=True):  # derived figures, for readers of the JSON
         for name, figure in figures.figures.items():
             clip["figures"][name].update(fps=figure.fps, cores=figure.cores, cpu_ms_per_frame=figure.cpu_ms_per_frame)
         clip["ratios"] = {name: figures.ratio(name) for name in (ANALYZE_OFF, ANALYZE_ON)}
     return json.dumps(data, indent=2, default=default, allow_nan=True)
+
+
+def from_json(text: str) -> Results:
+    """A run written by :func:`to_json`, to print again (targets re-evaluated)."""
+    derived = {"fps", "cores", "cpu_ms_per_frame"}
+
+    def figure(d: dict[str, Any]) -> Figure:
+        fields: dict[str, Any] = {k: v for k, v in d.items() if k not in derived}
+        fields["load"] = tuple(fields["load"])
+        return Figure(**fields)
+
+    data = json.loads(text)
+    clips = [ClipFigures(Path(c["clip"]), c["info"], {n: figure(f) for n, f in c["figures"].items()})
+             for c in data.pop("clips")]
+    long = figure(data.pop("long")) if data.get("long") else None
+    batch = [figure(f) for f in data.pop("batch")]
+    data.pop("targets", None)
+    results = Results(**data, clips=clips, long=long, batch=batch)
+    results.targets = evaluate_targets(results)
+    return results
 
 
 # =============================================================================== command line
@@ -958,10 +1054,15 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--workers", type=int, default=2, help="workers compared with 1 (default 2)")
     what.add_argument("--batch-overlay", action="store_true", help="batch with the overlay on (default off)")
     what.add_argument("--repeat", type=int, default=1, metavar="K",
-                      help="run each per-clip measurement K times, interleaved, and keep the fastest (default 1)")
+                      help="run each measurement but the long clip K times, interleaved, and keep the fastest "
+                           "(default 1)")
     out = parser.add_argument_group("output")
+    what.add_argument("--code", choices=("head", "worktree"), default="head",
+                      help="measure the analyzer package as committed at HEAD (default), or the working tree")
     out.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
                      help="also write every figure as JSON to PATH (no PATH: stdout, instead of the table)")
+    out.add_argument("--show", type=Path, metavar="JSON",
+                     help="print the tables of a run saved with --json; measure nothing")
     out.add_argument("--work-dir", type=Path, default=None,
                      help="keep analysis outputs and process logs here (default: a temporary folder)")
     out.add_argument("--keep", action="store_true", help="keep the temporary work folder")
@@ -972,7 +1073,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.workers < 2:
         raise SystemExit("--workers must be at least 2 (it is compared with 1 worker)")
-    results = run(args)
+    results = from_json(args.show.read_text(encoding="utf-8")) if args.show else run(args)
     if args.json == "-":
         print(to_json(results))
     else:
