@@ -47,7 +47,18 @@ def _as_2d(values: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     return arr.reshape(arr.shape[0], columns), arr.shape
 
 
-def hampel(values: np.ndarray, window: int = 7, n_sigmas: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+#: Rows of samples :func:`hampel` processes at once: its window statistics materialise
+#: (rows, columns, window) arrays, so blocks keep its memory bounded on long clips.
+HAMPEL_BLOCK_ROWS = 2048
+
+
+def hampel(
+    values: np.ndarray,
+    window: int = 7,
+    n_sigmas: float = 3.0,
+    *,
+    block_rows: int = HAMPEL_BLOCK_ROWS,
+) -> tuple[np.ndarray, np.ndarray]:
     """Hampel outlier filter along axis 0.
 
     A sample is an outlier when it differs from the median of the centred window of
@@ -60,29 +71,42 @@ def hampel(values: np.ndarray, window: int = 7, n_sigmas: float = 3.0) -> tuple[
         values: (N, ...) samples; NaN is ignored in the window statistics.
         window: odd window length in samples (>= 3).
         n_sigmas: threshold in robust standard deviations.
+        block_rows: rows computed at once (each block reads the ``window // 2`` rows either
+            side it needs), which bounds memory; the output does not depend on it.
 
     Returns:
         (cleaned, outliers): cleaned copy with outliers set to NaN, and the boolean mask.
     """
     if window < 3 or window % 2 == 0:
         raise ValueError("window must be an odd integer >= 3")
+    if block_rows < 1:
+        raise ValueError("block_rows must be >= 1")
     flat, shape = _as_2d(values)
     n = flat.shape[0]
     outliers = np.zeros_like(flat, dtype=bool)
     if n >= window:
         half = window // 2
         padded = np.pad(flat, ((half, half), (0, 0)), mode="edge")
-        windows = sliding_window_view(padded, window, axis=0)  # (N, C, window)
-        with np.errstate(all="ignore"), quiet_nan_warnings():
-            median = np.nanmedian(windows, axis=-1)
-            mad = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
-        deviation = np.abs(flat - median)
-        # A MAD of zero (flat window) must not flag tiny numerical differences.
-        floor = 1e-9 * (1.0 + np.abs(median))
-        outliers = np.isfinite(deviation) & (deviation > n_sigmas * np.maximum(mad, floor))
+        for start in range(0, n, block_rows):
+            stop = min(start + block_rows, n)
+            outliers[start:stop] = _hampel_block(
+                padded[start : stop + 2 * half], flat[start:stop], window, n_sigmas
+            )
     cleaned = flat.copy()
     cleaned[outliers] = np.nan
     return cleaned.reshape(shape), outliers.reshape(shape)
+
+
+def _hampel_block(padded: np.ndarray, block: np.ndarray, window: int, n_sigmas: float) -> np.ndarray:
+    """Outlier mask of *block* (rows, C), given its rows with ``window // 2`` either side."""
+    windows = sliding_window_view(padded, window, axis=0)  # (rows, C, window)
+    with np.errstate(all="ignore"), quiet_nan_warnings():
+        median = np.nanmedian(windows, axis=-1)
+        mad = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
+    deviation = np.abs(block - median)
+    # A MAD of zero (flat window) must not flag tiny numerical differences.
+    floor = 1e-9 * (1.0 + np.abs(median))
+    return np.isfinite(deviation) & (deviation > n_sigmas * np.maximum(mad, floor))
 
 
 @contextlib.contextmanager

@@ -20,6 +20,43 @@ def test_hampel_rejects_a_spike_and_keeps_the_rest() -> None:
     np.testing.assert_array_equal(cleaned[~outliers], x[~outliers])
 
 
+def _hampel_unblocked(values: np.ndarray, window: int, n_sigmas: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Hampel filter computed over all rows at once (the filter before it was blocked)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    flat = np.asarray(values, dtype=float).reshape(len(values), -1)
+    half = window // 2
+    windows = sliding_window_view(np.pad(flat, ((half, half), (0, 0)), mode="edge"), window, axis=0)
+    with np.errstate(all="ignore"), signals.quiet_nan_warnings():
+        median = np.nanmedian(windows, axis=-1)
+        mad = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
+    deviation = np.abs(flat - median)
+    floor = 1e-9 * (1.0 + np.abs(median))
+    outliers = np.isfinite(deviation) & (deviation > n_sigmas * np.maximum(mad, floor))
+    cleaned = flat.copy()
+    cleaned[outliers] = np.nan
+    return cleaned.reshape(values.shape), outliers.reshape(values.shape)
+
+
+@pytest.mark.parametrize("window", [3, 7])
+def test_hampel_in_blocks_equals_all_rows_at_once(window: int) -> None:
+    rng = np.random.default_rng(7)
+    n = 3 * signals.HAMPEL_BLOCK_ROWS + 517  # several blocks and a partial one
+    x = np.cumsum(rng.normal(size=(n, 4, 3)), axis=0)
+    x[rng.random(x.shape) < 0.05] = np.nan                       # scattered missing samples
+    spikes = rng.random(x.shape) < 0.01
+    x[spikes] += 40.0
+    x[1000:1300, 1] = np.nan                                      # a long gap
+    x[signals.HAMPEL_BLOCK_ROWS - 2 : signals.HAMPEL_BLOCK_ROWS + 3, 2, 0] = 5.0  # flat run across a block edge
+    x[signals.HAMPEL_BLOCK_ROWS, 3, 1] += 100.0                   # spike on a block edge
+    expected_cleaned, expected_outliers = _hampel_unblocked(x, window, 3.0)
+    assert expected_outliers.sum() > 100
+    for block_rows in (signals.HAMPEL_BLOCK_ROWS, 1000, 5, 1):
+        cleaned, outliers = signals.hampel(x, window=window, block_rows=block_rows)
+        np.testing.assert_array_equal(outliers, expected_outliers)
+        np.testing.assert_array_equal(cleaned, expected_cleaned)  # NaN in the same places, same bits
+
+
 def test_fill_gaps_bridges_short_gaps_only() -> None:
     t = np.arange(20) / 10.0
     x = t.copy()
