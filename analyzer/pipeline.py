@@ -430,7 +430,11 @@ def analyze_video(
 
 def _write_visuals(result: AnalysisResult, frames: dict[str, np.ndarray], rows: list[dict[str, Any]],
                    out_dir: Path) -> list[Any]:
-    """One more decoding pass: overlay.mp4 (if asked) and the flagged steps' still frames."""
+    """overlay.mp4 (if asked) and the flagged steps' still frames.
+
+    With the overlay, the stills' frames are kept from the overlay's decoding pass;
+    without it, only the stills' frames are decoded (:func:`video.read_frames`).
+    """
     from analyzer import overlay
 
     track, settings = result.pose, result.settings
@@ -450,8 +454,7 @@ def _write_visuals(result: AnalysisResult, frames: dict[str, np.ndarray], rows: 
         overlay.write_overlay(decoded(), track.image_xy_px * scale, track.visibility, frames, rows,
                               result.video.fps, out_dir / "overlay.mp4")
     else:
-        for _ in decoded():
-            pass
+        images.update(video.read_frames(result.video, wanted, max_side_px=settings.max_side_px))
     return overlay.still_frames(images, track.image_xy_px * scale, track.visibility, frames, rows)
 
 

@@ -60,7 +60,7 @@ import re
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +73,7 @@ __all__ = [
     "Frame",
     "probe_video",
     "iter_frames",
+    "read_frames",
     "REPEAT_RATIO",
     "REPEAT_MAX_HOLD",
 ]
@@ -626,6 +627,53 @@ def _generate_frames(info: VideoInfo, start_s: float | None, end_s: float | None
             if done.index >= first:
                 done.is_repeat = rep
                 yield done
+    finally:
+        dec.close()
+
+
+def read_frames(info: VideoInfo, indices: Iterable[int], *,
+                max_side_px: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Decode only the frames *indices*: ``(index, RGB image)`` in ascending index order.
+
+    The images are those :func:`iter_frames` gives for the same indices (upright,
+    downscaled to ``max_side_px`` the same way), but frames before and between them are
+    only grabbed (decoded, never converted), the decoder seeks to the keyframe before a
+    wanted frame when one lies ahead, and decoding stops after the last wanted frame.
+    An index the file does not hold (or whose frame fails to decode) is skipped.
+    """
+    wanted = sorted({int(i) for i in indices if int(i) >= 0})
+    if not wanted:
+        return
+    dec = _Decoder(info, max_side_px)
+    times, keys = info.frame_times_s, info.keyframe_times_s
+    can_seek = times.size > 0 and keys.size > 1
+    try:
+        position = -1  # index of the last frame grabbed
+        last_seek = 0  # the keyframe last sought (never seek back to it)
+        i = 0
+        while i < len(wanted):
+            target = wanted[i]
+            if can_seek and target < times.size:
+                k = int(np.searchsorted(keys, times[target] + 1e-6)) - 1
+                key_index = int(np.searchsorted(times, keys[k] - 1e-6)) if k > 0 else 0
+                if key_index > max(position + 1, last_seek):
+                    dec.seek_to(key_index)  # lands at or before that keyframe
+                    if dec.next_index == 0 and not dec._pending_grab:
+                        # it could not be placed and fell back to the start (variable-rate
+                        # files): return to the last keyframe that could, and go on from there
+                        can_seek = False
+                        dec.seek_to(last_seek)
+                    last_seek = key_index
+            idx = dec.grab()
+            if idx is None:
+                return
+            position = idx
+            if idx == target:
+                rgb = dec.retrieve_rgb()
+                if rgb is not None:
+                    yield idx, rgb
+            while i < len(wanted) and wanted[i] <= idx:
+                i += 1
     finally:
         dec.close()
 

@@ -177,6 +177,33 @@ def test_trim_seeks_instead_of_decoding_from_the_start(clips: dict[str, Path], c
     assert grabs[0] > 0 and len(grabs) < part[-1].index  # started at a keyframe, not at frame 0
 
 
+@pytest.mark.parametrize("clip", ["plain", "vfr", "rot90", "rot270"])
+def test_read_frames_gives_the_frames_iter_frames_gives(clips: dict[str, Path], clip: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import analyzer.video as video_mod
+
+    info = probe_video(clips[clip])
+    wanted = [3, 4, 17, 41, 42, 58, 59]  # neighbours, a keyframe (40), across keyframes, the last
+    expected = {f.index: f.image_rgb for f in frames_of(info, max_side_px=200, prefetch=0) if f.index in wanted}
+    grabs = []
+    original = video_mod._Decoder.grab
+
+    def counting(self: object) -> int | None:
+        index = original(self)  # type: ignore[arg-type]
+        grabs.append(index)
+        return index
+
+    monkeypatch.setattr(video_mod._Decoder, "grab", counting)
+    got = list(video_mod.read_frames(info, [59, *wanted, 1000, -1], max_side_px=200))
+    assert [i for i, _ in got] == wanted  # ascending, no repeats, out-of-range indices skipped
+    for index, image in got:
+        np.testing.assert_array_equal(image, expected[index])
+    # seeks past the frames between wanted ones; on the variable-rate clip OpenCV cannot
+    # place the seek to frame 50 (it seeks by the mean rate), so read_frames goes back to
+    # the last keyframe it could reach (40) instead of to the start
+    assert len(grabs) < (40 if clip != "vfr" else 80)
+
+
 def test_trim_with_fps_override_is_in_capture_time(clips: dict[str, Path]) -> None:
     info = probe_video(clips["plain"], fps_override=120.0)
     part = frames_of(info, 0.1, 0.2)
