@@ -8,7 +8,8 @@ Cues (all from the pose, cheap and vectorised):
 
 * **Width ratio**: the left-right separation of shoulders and hips in the image, over the
   torso's length. Near 0 from the side (the far shoulder hides behind the near one),
-  about 0.6-0.9 from the front or back.
+  about 0.6-0.9 from the front or back. Measured on frames with a roughly upright trunk
+  only (:func:`upright_frames`): a sprinter crouched in the blocks reads as wide from any view.
 * **Front or back**: MediaPipe's world z grows away from the camera; the nose is nearer
   the camera than the ears when the runner faces it.
 * **Panning camera**: the background's frame-to-frame shift (from the video stage).
@@ -27,6 +28,12 @@ from analyzer.landmarks import INDEX, SIDES, side_index
 #: Measured on the shared clips: side views 0.08-0.28, front views 0.48-0.55.
 SIDE_MAX_WIDTH_RATIO = 0.30
 FRONTAL_MIN_WIDTH_RATIO = 0.45
+#: Trunk lean from the image vertical (deg) above which a frame is left out of the width ratio:
+#: the set position and crouch of a block start (70-100 deg on the shared sprint starts) read
+#: 0.4-0.6 from the side, whereas running, even the first steps out of the blocks, leans less.
+UPRIGHT_MAX_LEAN_DEG = 60.0
+#: Upright frames needed to use them alone; with fewer, every frame counts.
+MIN_UPRIGHT_FRAMES = 10
 #: Median background shift (as a fraction of image width per second) above which the camera moves.
 MOVING_CAMERA_MIN_SHIFT_WIDTHS_PER_S = 0.04
 #: Fore-aft foot sweep relative to the pelvis (fraction of leg length) below which there is no running stride.
@@ -65,14 +72,42 @@ def _pair_separation(image_xy_px: np.ndarray, part: str) -> np.ndarray:
     return np.abs(left[:, 0] - right[:, 0])
 
 
-def width_ratio(image_xy_px: np.ndarray) -> float:
-    """Median (shoulder + hip) left-right image separation over the torso's image length."""
+def _torso_vector(image_xy_px: np.ndarray) -> np.ndarray:
+    """(N, 2) mid-hip to mid-shoulder vector in image pixels (y down)."""
     mid_shoulder = image_xy_px[:, [INDEX["left_shoulder"], INDEX["right_shoulder"]]].mean(axis=1)
     mid_hip = image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1)
-    torso = np.linalg.norm(mid_shoulder - mid_hip, axis=-1)
+    return mid_shoulder - mid_hip
+
+
+def trunk_lean_deg(image_xy_px: np.ndarray) -> np.ndarray:
+    """(N,) angle of the mid-hip to mid-shoulder line from the image's upward vertical (deg).
+
+    0 for an upright trunk, 90 for a horizontal one, above 90 when the shoulders are below
+    the hips; NaN where a shoulder or hip is missing.
+    """
+    torso = _torso_vector(image_xy_px)
+    return np.degrees(np.arctan2(np.abs(torso[:, 0]), -torso[:, 1]))
+
+
+def upright_frames(image_xy_px: np.ndarray, max_lean_deg: float = UPRIGHT_MAX_LEAN_DEG) -> np.ndarray:
+    """(N,) True where the trunk leans less than *max_lean_deg* from vertical (NaN: False)."""
+    lean = trunk_lean_deg(image_xy_px)
+    return np.isfinite(lean) & (lean < max_lean_deg)
+
+
+def width_ratio(image_xy_px: np.ndarray) -> float:
+    """Median (shoulder + hip) left-right image separation over the torso's image length.
+
+    Over the upright frames (:func:`upright_frames`) when there are at least
+    :data:`MIN_UPRIGHT_FRAMES` with a finite ratio, else over every frame.
+    """
+    torso = np.linalg.norm(_torso_vector(image_xy_px), axis=-1)
     separation = 0.5 * (_pair_separation(image_xy_px, "shoulder") + _pair_separation(image_xy_px, "hip"))
-    ratio = separation / torso
-    ratio = ratio[np.isfinite(ratio)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = separation / torso
+    finite = np.isfinite(ratio)
+    upright = finite & upright_frames(image_xy_px)
+    ratio = ratio[upright] if np.count_nonzero(upright) >= MIN_UPRIGHT_FRAMES else ratio[finite]
     return float(np.median(ratio)) if ratio.size else float("nan")
 
 
