@@ -25,7 +25,8 @@ import numpy as np
 from analyzer.landmarks import INDEX, SIDES, side_index
 
 #: Width ratio below which the view is a side view, and above which it is front/back.
-#: Measured on the shared clips: side views 0.08-0.28, front views 0.48-0.55.
+#: Measured on the shared clips (upright frames, first 20 s): side views 0.066-0.225 (sprint starts
+#: included), synthetic samples 0.10-0.24, front and back views 0.48-0.55 (docs/METHOD.md, section 8).
 SIDE_MAX_WIDTH_RATIO = 0.30
 FRONTAL_MIN_WIDTH_RATIO = 0.45
 #: Trunk lean from the image vertical (deg) above which a frame is left out of the width ratio:
