@@ -307,7 +307,6 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
     distinct = int(np.count_nonzero(~track.is_repeat))
     video_seconds = duration * (info.fps / info.container_fps) if info.fps_source != "container" else duration
     travel_ok = _metric_travel_usable(result)
-    import mediapipe
 
     return {
         "video": {
@@ -356,7 +355,7 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "timing_check": dataclasses.asdict(result.timing),
         "warnings": result.warnings + result.notes,
         "problems": result.warnings,
-        "versions": {"analyzer": analyzer.__version__, "mediapipe": mediapipe.__version__,
+        "versions": {"analyzer": analyzer.__version__, "mediapipe": pose.mediapipe_version(),
                      "python": platform.python_version()},
         "settings_fingerprint": result.settings.fingerprint(result.athlete),
         "stage_seconds": result.stage_seconds,

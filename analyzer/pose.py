@@ -963,6 +963,19 @@ def _file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def mediapipe_version() -> str:
+    """The installed MediaPipe's version, read from its package metadata: importing
+    MediaPipe only for ``__version__`` would cost a cached re-analysis about half a second."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("mediapipe")
+    except importlib.metadata.PackageNotFoundError:  # not installed as a distribution
+        import mediapipe
+
+        return str(mediapipe.__version__)
+
+
 def pose_cache_key(video_path: str | os.PathLike[str], model_path: str | os.PathLike[str] | None,
                    settings: Mapping[str, Any]) -> str:
     """SHA-256 naming one pose result: the video's content, the model's content, the settings.
@@ -971,11 +984,9 @@ def pose_cache_key(video_path: str | os.PathLike[str], model_path: str | os.Path
     max_people, ...); they are JSON-encoded with sorted keys. The MediaPipe version and
     :data:`CACHE_VERSION` are included, so an upgrade never reuses stale landmarks.
     """
-    import mediapipe
-
     h = hashlib.sha256()
     h.update(b"sprint-analyzer pose cache\0")
-    h.update(f"v{CACHE_VERSION} mediapipe {mediapipe.__version__}\0".encode())
+    h.update(f"v{CACHE_VERSION} mediapipe {mediapipe_version()}\0".encode())
     h.update(_file_sha256(video_path).encode() + b"\0")
     h.update(_file_sha256(model_path if model_path is not None else DEFAULT_MODEL_PATH).encode() + b"\0")
     h.update(json.dumps(dict(settings), sort_keys=True, default=str).encode())
