@@ -347,7 +347,7 @@ def write_overlay(
     *,
     max_side: int = 1280,
     crf: int = 23,
-    preset: str = "veryfast",
+    preset: str = "superfast",
 ) -> int:
     """Encode the video with the skeleton drawn into *out_path* (H.264 MP4 that browsers play).
 
@@ -361,7 +361,10 @@ def write_overlay(
         fps: the output frame rate (the capture rate the analysis used).
         out_path: the ``.mp4`` to write; written atomically.
         max_side: the long side is downscaled to at most this many pixels; sizes are made even.
-        crf, preset: libx264 quality and speed.
+        crf, preset: libx264 quality and speed. ``superfast`` costs about a quarter less CPU
+            than ``veryfast`` for files about a sixth larger (10 s of 1080p60 drawn at
+            1280x720: 15 against 20 CPU s, 6.5 against 5.5 MB); ``ultrafast`` would save
+            another 2 CPU s but doubles the size.
 
     Returns:
         The number of frames written. Raises ``ValueError`` for no frames and
