@@ -252,6 +252,25 @@ def test_repeated_frames_follow_their_source_frame() -> None:
     np.testing.assert_array_equal(np.flatnonzero(fixed.swapped[:, 0]), np.arange(60, 66))
 
 
+def test_flickering_labels_are_undone() -> None:
+    """BlazePose's side-view swaps: single frames and flickering runs of the far leg named as the near one."""
+    xy = synthetic_runner()
+    broken = xy.copy()
+    for frame in (40, 42, 43, 60, 61):
+        broken = swap_labels(broken, slice(frame, frame + 1), LEFT_LEG)
+    fixed = fix_left_right_swaps(broken)
+    np.testing.assert_array_equal(np.flatnonzero(fixed.swapped[:, 0]), [40, 42, 43, 60, 61])
+    np.testing.assert_array_equal(fixed.image_xy, xy)
+
+
+@pytest.mark.parametrize("frames", [slice(80, 92), slice(100, 130)])
+def test_long_mislabelled_runs_are_undone_at_60fps(frames: slice) -> None:
+    xy = synthetic_runner(n=240, fps=60.0)
+    fixed = fix_left_right_swaps(swap_labels(xy, frames, LEFT_LEG))
+    np.testing.assert_array_equal(np.flatnonzero(fixed.swapped[:, 0]), np.arange(frames.start, frames.stop))
+    np.testing.assert_array_equal(fixed.image_xy, xy)
+
+
 def test_coarse_sampling_is_left_alone() -> None:
     """Ten pictures a second of a sprinter (hato72 running): too coarse to judge, so no 'fixes'."""
     xy = synthetic_runner(n=120, fps=10.0)
