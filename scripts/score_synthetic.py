@@ -3,11 +3,16 @@
 
     python scripts/score_synthetic.py                       # the clips in sample_videos/
     python scripts/score_synthetic.py clip.mp4 --truth clip.truth.json
+    python scripts/score_synthetic.py --validation          # + a set of other seeds, speeds, lags
 
 Prints, per clip: detection, event errors (frames), joint-angle RMS error, group angular
 momentum agreement (correlation, RMS error as a share of the true peak), the model's push
 and swing quantities under the true roles, per-step lags against injected delays, and the
-swing_lag flags' precision, recall and F1. Pose results are cached in --cache.
+swing_lag flags' precision, recall and F1, and the figures pooled over all clips scored.
+Pose results are cached in --cache. ``--validation`` renders (once, into the cache folder)
+and adds the clips of :data:`VALIDATION_SET`: other seeds, speeds, frame rates (30, 60,
+120 fps), cameras and injected lags than the samples, so that tuning on the samples is
+checked on clips it never saw.
 """
 from __future__ import annotations
 
@@ -18,12 +23,41 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+
 from analyzer import pipeline, pose, video  # noqa: E402
 from analyzer.athlete import Athlete  # noqa: E402
-from analyzer.synthetic.scoring import Score, score  # noqa: E402
+from analyzer.synthetic.clips import ClipSpec, make_clip  # noqa: E402
+from analyzer.synthetic.motion import SprinterParams, faults_on_leg  # noqa: E402
+from analyzer.synthetic.render import RenderOptions  # noqa: E402
+from analyzer.synthetic.scoring import Score, pooled_f1, score  # noqa: E402
 from analyzer.synthetic.truth import GroundTruth, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: Clips scored with ``--validation`` (never used to tune anything before they were scored).
+VALIDATION_SET: dict[str, ClipSpec] = {
+    "val_right_lag50_60fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("right", steps=range(1, 13, 3), swing_delay_ms=50.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=21)),
+    "val_left_lag55_60fps_pan": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.3, faults=faults_on_leg("left", steps=range(2, 13, 4), swing_delay_ms=55.0)),
+        fps=60.0, duration_s=3.0, camera="pan", camera_side="left", distance_m=8.0,
+        render=RenderOptions(background="plain", seed=22)),
+    "val_balanced_fast_60fps_park": ClipSpec(
+        params=SprinterParams(top_speed_m_s=10.0, step_frequency_hz=4.6),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=23)),
+    "val_right_lag33_120fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=33.0)),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=24)),
+    "val_balanced_slow_30fps_pan": ClipSpec(
+        params=SprinterParams(top_speed_m_s=8.0, step_frequency_hz=4.0),
+        fps=30.0, duration_s=4.0, camera="pan", camera_side="right", distance_m=9.0,
+        render=RenderOptions(background="stadium", seed=26)),
+}
 
 
 def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path) -> pipeline.AnalysisResult:
@@ -48,20 +82,60 @@ def format_score(name: str, sc: Score) -> str:
     return "\n".join(lines)
 
 
+def validation_clips(folder: Path) -> list[tuple[Path, Path]]:
+    """(video, truth) of every :data:`VALIDATION_SET` clip in *folder*, rendering the missing ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for name, spec in VALIDATION_SET.items():
+        clip, truth = folder / f"{name}.mp4", folder / f"{name}.truth.json"
+        if not (clip.is_file() and truth.is_file()):
+            print(f"rendering {name} ...", file=sys.stderr)
+            make_clip(spec, clip, truth)
+        clips.append((clip, truth))
+    return clips
+
+
+def format_pooled(scores: list[Score], fps: list[float]) -> str:
+    """The figures pooled over all scored clips."""
+    precision, recall, f1 = pooled_f1(scores)
+    lines = [f"pooled over {len(scores)} clips: swing_lag flags precision {precision:.2f}, recall {recall:.2f}, F1 {f1:.2f}"]
+    for rate in sorted(set(fps)):
+        at = [sc for sc, f in zip(scores, fps) if f == rate]
+        lines.append(f"  {rate:g} fps ({len(at)} clips): touchdown MAE {np.nanmean([sc.touchdown_mae_frames for sc in at]):.2f} "
+                     f"frames, toe-off MAE {np.nanmean([sc.toeoff_mae_frames for sc in at]):.2f} frames (mean of clips)")
+    for group in ("arms", "left_leg", "right_leg"):
+        r = [sc.momentum[group][0] for sc in scores]
+        lines.append(f"  {group} momentum r: median {np.nanmedian(r):.2f}, range {np.nanmin(r):.2f}-{np.nanmax(r):.2f}")
+    for angle in ("hip_flexion_left_deg", "knee_flexion_left_deg"):
+        rms = [sc.angle_rms_deg[angle] for sc in scores]
+        lines.append(f"  {angle[:-4]} RMS: median {np.nanmedian(rms):.1f} deg, range {np.nanmin(rms):.1f}-{np.nanmax(rms):.1f}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clips", nargs="*", type=Path, help="synthetic clips (default: sample_videos/*.mp4)")
     parser.add_argument("--truth", type=Path, help="truth JSON (one clip only; default: truth/NAME.truth.json beside it)")
-    parser.add_argument("--cache", type=Path, default=ROOT / "reports" / ".score-cache", help="pose cache folder")
+    parser.add_argument("--cache", type=Path, default=ROOT / "reports" / ".score-cache",
+                        help="pose cache folder, and where --validation renders its clips")
+    parser.add_argument("--validation", action="store_true", help="also render (once) and score the validation set")
     args = parser.parse_args(argv)
-    clips = args.clips or sorted((ROOT / "sample_videos").glob("*.mp4"))
+    clips = [(clip, args.truth) for clip in (args.clips or sorted((ROOT / "sample_videos").glob("*.mp4")))]
+    if args.validation:
+        clips += validation_clips(args.cache / "validation")
     warnings.simplefilter("ignore", RuntimeWarning)
-    for clip in clips:
-        truth_path = args.truth or clip.parent / "truth" / f"{clip.stem}.truth.json"
-        if not truth_path.is_file():
-            truth_path = clip.with_suffix(".truth.json")
+    scores, rates = [], []
+    for clip, truth_path in clips:
+        if truth_path is None:
+            truth_path = clip.parent / "truth" / f"{clip.stem}.truth.json"
+            if not truth_path.is_file():
+                truth_path = clip.with_suffix(".truth.json")
         result = analyse_clip(clip, truth := load_truth(truth_path), args.cache)
-        print(format_score(clip.name, score(result, truth)))
+        scores.append(score(result, truth))
+        rates.append(result.video.fps)
+        print(format_score(clip.name, scores[-1]))
+    if len(scores) > 1:
+        print(format_pooled(scores, rates))
     return 0
 
 

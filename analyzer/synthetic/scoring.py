@@ -36,6 +36,8 @@ class Score:
         push_swing: the same for the model's P(t) and S(t) under the true roles.
         lags: (injected delay ms, measured lag ms) for every matched step.
         flag_precision, flag_recall, flag_f1: ``swing_lag`` flags against injected delays.
+        flag_counts: (true positives, false positives, false negatives) of those flags,
+            for pooling over several clips (:func:`pooled_f1`).
     """
 
     detected_fraction: float
@@ -50,6 +52,7 @@ class Score:
     flag_precision: float = float("nan")
     flag_recall: float = float("nan")
     flag_f1: float = float("nan")
+    flag_counts: tuple[int, int, int] = (0, 0, 0)
 
 
 def _agreement(ours: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
@@ -137,8 +140,18 @@ def score(result: AnalysisResult, truth: GroundTruth) -> Score:
     for key in ("push_drive", "swing_counter"):
         sc.push_swing[key] = _agreement(ours_roles[key], true_roles[key])
     tp = len(flagged_true & flagged_ours)
-    sc.flag_precision = tp / len(flagged_ours) if flagged_ours else (1.0 if not flagged_true else 0.0)
-    sc.flag_recall = tp / len(flagged_true) if flagged_true else (1.0 if not flagged_ours else 0.0)
-    denominator = sc.flag_precision + sc.flag_recall
-    sc.flag_f1 = 2 * sc.flag_precision * sc.flag_recall / denominator if denominator else 0.0
+    sc.flag_counts = (tp, len(flagged_ours) - tp, len(flagged_true) - tp)
+    sc.flag_precision, sc.flag_recall, sc.flag_f1 = pooled_f1([sc])
     return sc
+
+
+def pooled_f1(scores: list[Score]) -> tuple[float, float, float]:
+    """(precision, recall, F1) of the ``swing_lag`` flags pooled over several clips' steps.
+
+    With no flag expected and none raised the result is (1, 1, 1).
+    """
+    tp, fp, fn = (sum(sc.flag_counts[i] for sc in scores) for i in range(3))
+    precision = tp / (tp + fp) if tp + fp else (1.0 if not fn else 0.0)
+    recall = tp / (tp + fn) if tp + fn else (1.0 if not fp else 0.0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
