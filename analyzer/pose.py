@@ -704,10 +704,10 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     ``world_xyz``, ``visibility`` and ``presence``.
 
     Measured on eight rendered clips against their truth (30, 60 and 120 fps; tracking,
-    panning and static cameras; the samples and a validation set), through the whole
-    pipeline: leg angular momentum r 0.62-0.90 (median 0.80) and hip flexion RMS 6-25
-    deg, against 0.30-0.68 (median 0.60) and 13-38 deg with the previous labelling (whole
-    limbs, by acceleration alone, with a switch cost); arms r median 0.85 against 0.70.
+    panning and static cameras), through the whole pipeline, both labellings applied to the
+    same pose output: leg angular momentum r 0.62-0.90 (median 0.80) and hip flexion RMS
+    6-25 deg, against 0.30-0.68 (median 0.60) and 13-38 deg with the previous labelling
+    (whole limbs, by acceleration alone, with a switch cost); arms r median 0.85 against 0.70.
     Without the acceleration term (nearest path alone) one 60 fps clip's legs came out
     better (r 0.87 against 0.68), the other seven the same, but a simple runner drawn from
     sine curves had its legs exchanged at every crossing at 30 fps.
