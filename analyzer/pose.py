@@ -92,10 +92,11 @@ SWAP_CUES: dict[str, tuple[int, ...]] = {
     "legs": tuple(side_index("left", p) for p in ("ankle", "heel", "foot_index")),
     "arms": tuple(side_index("left", p) for p in ("elbow", "wrist", "pinky", "index", "thumb")),
 }
-#: Sampling too coarse to judge: the cue landmarks move, frame to frame, more than this
-#: share of the distance between the left and right ones (median over the segment).
-#: Synthetic sprinter at 4.5 steps/s (feet): 0.12 at 60 fps, 0.24 at 30 fps, 0.66 at
-#: 10 fps; the rendered 30 fps sample 0.33.
+#: Sampling too coarse for the nearest path: the cue landmarks move, frame to frame, more
+#: than this share of the distance between the left and right ones (medians over the
+#: segment). Feet: synthetic runner at 4.5 steps/s 0.12 at 60 fps, 0.24 at 30 fps, 0.66
+#: at 10 fps; rendered samples 0.13 (60 fps) and 0.29 (30 fps); real clips 0.07-0.25,
+#: except 30 fps sprint starts with a small runner (hato72 movie2_b10, b11: 0.52, 0.66).
 MAX_STEP_TO_SEPARATION = 0.5
 
 
@@ -623,31 +624,45 @@ def _swap_sides(a: np.ndarray, frames: np.ndarray, left: np.ndarray, right: np.n
     a[rows, left], a[rows, right] = a[rows, right], a[rows, left]
 
 
-def _viterbi_swaps(pos: np.ndarray, state_penalty: float, acceleration_weight: float) -> np.ndarray:
+class SwapModel(NamedTuple):
+    """Weights of :func:`_viterbi_swaps`' costs, each term in units of its median over the
+    segment with the model's labels: the labelled paths' frame-to-frame displacement and
+    acceleration, a change of labelling between consecutive frames, and one frame with
+    exchanged labels."""
+
+    displacement: float
+    acceleration: float
+    switch: float
+    state: float
+
+
+#: Dense sampling: the nearest path (it undoes the model's single wrong frames and
+#: flickering runs), with a little smoothness so that limbs passing close to each other
+#: still pass rather than bounce off each other, and no switch cost (a switch cost would
+#: rather leave a flicker alone or stretch it into a long wrong episode).
+NEAREST_PATH = SwapModel(displacement=1.0, acceleration=0.3, switch=0.0, state=0.3)
+#: Coarse sampling (the limbs move more than :data:`MAX_STEP_TO_SEPARATION` of their
+#: separation between pictures, where the nearest path means little): smoothness alone,
+#: with a switch cost, which fixes only clear episodes (checked frame by frame on
+#: pauldess1 at 25 fps: the episodes found give its 13-frame contacts).
+SMOOTH_PATH = SwapModel(displacement=0.0, acceleration=1.0, switch=3.0, state=1.0)
+
+
+def _viterbi_swaps(pos: np.ndarray, model: SwapModel) -> np.ndarray:
     """Labelling (M,) bool of one limb group over M frames of one continuous segment.
 
     *pos* (M, 2, J, 2): [left, right] cue landmarks relative to the mid-hip. Each frame
-    keeps its labels (state 0) or exchanges them (state 1). The labelling minimises, over
-    the labelled paths (mean over the J landmarks), their frame-to-frame displacements
-    plus *acceleration_weight* times their accelerations (second differences), each in
-    units of its median over the segment with the model's labels, plus *state_penalty*
-    per frame in state 1 (in displacement units). Scaling by the medians keeps the pass
-    conservative where motion is coarsely sampled.
-
-    The displacement term is the nearest path: it undoes the model's single wrong frames
-    and flickering runs. Alone, it would also exchange the labels wherever two limbs pass
-    close to each other (bouncing off each other is a shorter path than passing); the
-    acceleration term makes passing the smoother choice. There is no cost for changing
-    state: a switch cost would rather leave a flicker alone or stretch it into a long wrong
-    episode. The segment's first and last frames have a neighbour on one side only, so
-    they are exchanged only when that saves more than a whole median displacement.
-    Returns all False when the sampling is too coarse to judge
-    (:data:`MAX_STEP_TO_SEPARATION`).
+    either keeps its labels (state 0) or exchanges them (state 1). The labelling minimises
+    the weighted sum (:class:`SwapModel`) of the labelled paths' displacements and
+    accelerations (mean over the J landmarks, each in units of its median with the model's
+    labels, which keeps the pass conservative where motion is coarsely sampled), the
+    changes of state and the frames in state 1. The segment's first and last frames have
+    a neighbour on one side only, so they are exchanged only at a cost of at least one
+    median term.
     """
     m = pos.shape[0]
     if m < 3:
         return np.zeros(m, dtype=bool)
-    separation = np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).mean(axis=-1)
     states = np.stack([pos, pos[:, ::-1]])  # (2, M, 2, J, 2)
     # disp[a, b, t]: from frame t in state a to frame t+1 in state b
     disp = np.linalg.norm(states[None, :, 1:] - states[:, None, :-1], axis=-1).mean(axis=(-1, -2))
@@ -656,20 +671,17 @@ def _viterbi_swaps(pos: np.ndarray, state_penalty: float, acceleration_weight: f
     x1 = states[None, :, None, 1:-1]
     x2 = states[None, None, :, 2:]
     acc = np.linalg.norm(x2 - 2 * x1 + x0, axis=-1).mean(axis=(-1, -2))
-    disp_unit = float(np.median(disp[0, 0]))
-    if not disp_unit > 0 or disp_unit > MAX_STEP_TO_SEPARATION * float(np.median(separation)):
-        return np.zeros(m, dtype=bool)
-    acc_unit = float(np.median(acc[0, 0, 0])) or 1.0
-    disp = disp / disp_unit
-    triple = acceleration_weight * acc / acc_unit + disp[None, :, :, 1:]  # (c, a, b, M-2)
+    disp = model.displacement * disp / (float(np.median(disp[0, 0])) or 1.0)
+    triple = model.acceleration * acc / (float(np.median(acc[0, 0, 0])) or 1.0) + disp[None, :, :, 1:]
     unary = np.zeros((m, 2))
-    unary[:, 1] = state_penalty
-    unary[[0, -1], 1] = max(state_penalty, 1.0)
+    unary[:, 1] = model.state
+    unary[[0, -1], 1] = max(model.state, 1.0)
+    switch = np.array([[0.0, 1.0], [1.0, 0.0]]) * model.switch  # [from, to]
     # cost[a, b]: best total with frame t+1 in state a and frame t+2 in state b
-    cost = unary[0][:, None] + unary[1][None, :] + disp[:, :, 0]
+    cost = unary[0][:, None] + unary[1][None, :] + disp[:, :, 0] + switch
     back = np.zeros((m - 2, 2, 2), dtype=np.int8)
     for t in range(m - 2):
-        total = cost[:, :, None] + triple[:, :, :, t]
+        total = cost[:, :, None] + triple[:, :, :, t] + switch[None, :, :]  # (c, a, b)
         back[t] = np.argmin(total, axis=0)
         cost = np.min(total, axis=0) + unary[t + 2][None, :]
     a, b = np.unravel_index(int(np.argmin(cost)), cost.shape)
@@ -682,10 +694,20 @@ def _viterbi_swaps(pos: np.ndarray, state_penalty: float, acceleration_weight: f
     return out
 
 
+def swap_model_for(pos: np.ndarray) -> SwapModel:
+    """:data:`NEAREST_PATH` where the cue landmarks move, frame to frame, less than
+    :data:`MAX_STEP_TO_SEPARATION` of their left-right separation (medians over the
+    segment), else :data:`SMOOTH_PATH`. *pos* as in :func:`_viterbi_swaps`."""
+    if pos.shape[0] < 2:
+        return SMOOTH_PATH
+    step = np.median(np.linalg.norm(np.diff(pos, axis=0), axis=-1).mean(axis=-1))
+    separation = np.median(np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).mean(axis=-1))
+    return NEAREST_PATH if step < MAX_STEP_TO_SEPARATION * separation else SMOOTH_PATH
+
+
 def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None,
                          world_xyz: np.ndarray | None = None, visibility: np.ndarray | None = None,
                          presence: np.ndarray | None = None, *, is_repeat: np.ndarray | None = None,
-                         state_penalty: float = 0.3, acceleration_weight: float = 0.3,
                          max_gap: int = 2) -> SwapCorrection:
     """Detect and undo left/right label swaps of the legs and arms by temporal continuity.
 
@@ -694,7 +716,8 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     segments), a two-state Viterbi pass (:func:`_viterbi_swaps`) chooses per frame
     whether the group's left and right labels are exchanged so that the group's cue
     landmarks (:data:`SWAP_CUES`) take the nearest path from frame to frame that still
-    passes where limbs pass each other. BlazePose's swaps in side views are near/far
+    passes where limbs pass each other (:data:`NEAREST_PATH`; :data:`SMOOTH_PATH` where the
+    sampling is coarse). BlazePose's swaps in side views are near/far
     confusions: the model keeps calling the near leg by one name (its depth goes with the
     label, so depth cannot tell) but now and then puts that name on the far leg, for
     single frames or flickering runs. Repeated frames
@@ -710,17 +733,16 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     (whole limbs, by acceleration alone, with a switch cost); arms r median 0.85 against 0.70.
     Without the acceleration term (nearest path alone) one 60 fps clip's legs came out
     better (r 0.87 against 0.68), the other seven the same, but a simple runner drawn from
-    sine curves had its legs exchanged at every crossing at 30 fps.
+    sine curves had its legs exchanged at every crossing at 30 fps; an acceleration weight
+    of 0.5 or more brought back wrong whole-step episodes on the rendered clips; a state
+    penalty of 0.3 or 0.5 gave the same legs. Where the sampling is coarse (a real 30 fps
+    sprint start: hato72 movie2_b11, feet moving 0.66 of their separation per picture) the
+    nearest path means little and the smooth-path model decides (:func:`swap_model_for`).
 
     Args:
         image_xy: (N, 33, 2) image landmarks; NaN rows are frames without a person.
         image_z, world_xyz, visibility, presence: (N, 33[, 3]) companions, or None.
         is_repeat: (N,) bool, frames repeating the previous picture.
-        state_penalty: cost of one frame with exchanged labels, in units of the segment's
-            median frame-to-frame displacement (0.3 and 0.5 gave the same legs on the
-            rendered clips).
-        acceleration_weight: weight of the acceleration term (see :func:`_viterbi_swaps`);
-            0.5 and above brought back wrong whole-step episodes on the rendered clips.
         max_gap: longest run of missing frames a segment bridges.
 
     Returns:
@@ -747,7 +769,7 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
             for seg in np.split(usable, breaks):
                 rel = xy[seg] - mid_hip[seg]
                 pos = np.stack([rel[:, cue_left], rel[:, mirror[cue_left]]], axis=1)
-                swapped[seg, g] = _viterbi_swaps(pos, state_penalty, acceleration_weight)
+                swapped[seg, g] = _viterbi_swaps(pos, swap_model_for(pos))
         _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
