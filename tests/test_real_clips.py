@@ -145,10 +145,11 @@ def test_left_and_right_alternate_on_side_views(batch: dict, name: str) -> None:
 
 #: Slow-motion exports whose suggested rate is known to be wrong, and why.
 KNOWN_SUGGESTION_FAILURES = {
-    "mhuang24__Running-Form__slow.mp4": "at the file's rate (8x slowed) only every other contact is found: "
-    "the touchdowns kept are ~110 frames apart and alternate left/right, so the cadence reads half and the "
-    "suggestion doubles (480); with the previous left/right labelling three stray touchdowns shortened the "
-    "median step and it read 240 by chance. With --fps 240 the timing is human (next test)",
+    "mhuang24__Running-Form__slow.mp4": "the cadence is read right (17.5 steps/min at the file's rate; "
+    "--fps 240 gives 143 steps/min and 162 ms contacts, next test), but the feet's sweep (1.18 leg lengths) "
+    "reads as a fast run whose typical cadence (223 steps/min) puts the factor at 12.7 and the nearest usual "
+    "rate at 480; the previous left/right labelling read 24.7 steps/min through three stray touchdowns and "
+    "landed on 240 by chance",
 }
 
 
