@@ -380,11 +380,14 @@ def test_read_only_output_folder(unprivileged: tuple[Path, Callable[..., Any]]) 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three 1 s clips of a runner (a, b, c)."""
+    """A 1 s clip of a runner and two of 3 s (a, b, c): the interrupt is sent when the first
+    video is done, and the longer ones keep the rest from finishing before it lands even when
+    a loaded machine wakes the test late (with three 1 s clips a CI run under load saw all
+    three finish first)."""
     folder = tmp_path_factory.mktemp("interrupt") / "session 1"
     folder.mkdir()
-    for name, start in (("a", 1.0), ("b", 2.5), ("c", 4.0)):
-        runner_cut(folder / f"{name}.mp4", start)
+    for name, start, seconds in (("a", 1.0, 1.0), ("b", 2.5, 3.0), ("c", 6.0, 3.0)):
+        runner_cut(folder / f"{name}.mp4", start, seconds)
     return folder
 
 
