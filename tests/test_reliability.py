@@ -413,6 +413,14 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
+def _sigint_as_from_a_terminal() -> None:
+    """In the batch's child process: SIGINT handled as a terminal's shell would leave it. A
+    test run started in the background of a non-interactive shell (``cmd &``) inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler: the "Ctrl-C" would not
+    reach the batch at all (a CI rehearsal started that way saw every video finish)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def poll(condition: Callable[[], bool], proc: subprocess.Popen[bytes], what: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -436,7 +444,8 @@ def test_interrupted_batch_finishes_only_what_is_missing(how: str, workers: int,
     names = ["a", "b", "c"]
     with open(tmp_path / "stderr.txt", "wb") as err:
         proc = subprocess.Popen([*CLI, "batch", session, "-o", out, "-j", str(workers), *FAST],
-                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                                preexec_fn=_sigint_as_from_a_terminal)
         try:
             poll(lambda: any((out / n / "summary.json").is_file() for n in names), proc, "a video finished")
             if how == "Ctrl-C":
