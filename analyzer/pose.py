@@ -95,7 +95,7 @@ SWAP_CUES: dict[str, tuple[int, ...]] = {
 #: Sampling too coarse for the nearest path: the cue landmarks move, frame to frame, more
 #: than this share of the distance between the left and right ones (medians over the
 #: segment). Feet: synthetic runner at 4.5 steps/s 0.12 at 60 fps, 0.24 at 30 fps, 0.66
-#: at 10 fps; rendered samples 0.13 (60 fps) and 0.29 (30 fps); real clips 0.07-0.25,
+#: at 10 fps; rendered samples 0.13 (60 fps) and 0.29 (30 fps); real clips 0.07-0.39,
 #: except 30 fps sprint starts with a small runner (hato72 movie2_b10, b11: 0.52, 0.66).
 MAX_STEP_TO_SEPARATION = 0.5
 
@@ -643,8 +643,10 @@ class SwapModel(NamedTuple):
 NEAREST_PATH = SwapModel(displacement=1.0, acceleration=0.3, switch=0.0, state=0.3)
 #: Coarse sampling (the limbs move more than :data:`MAX_STEP_TO_SEPARATION` of their
 #: separation between pictures, where the nearest path means little): smoothness alone,
-#: with a switch cost, which fixes only clear episodes (checked frame by frame on
-#: pauldess1 at 25 fps: the episodes found give its 13-frame contacts).
+#: with a switch cost, which fixes only clear episodes. These are the weights of the
+#: previous labelling (then over whole limbs), checked frame by frame on pauldess1 at
+#: 25 fps, where the episodes found gave its 13-frame contacts; on movie2_b11 they keep
+#: the 3 steps that no correction at all loses.
 SMOOTH_PATH = SwapModel(displacement=0.0, acceleration=1.0, switch=3.0, state=1.0)
 
 
