@@ -159,20 +159,26 @@ def test_trim_keeps_video_time_and_indices(clips: dict[str, Path], clip: str, pr
     assert np.isfinite(part[0].diff_to_previous)
 
 
-@pytest.mark.parametrize("clip", ["plain", "vfr"])
-def test_trim_seeks_instead_of_decoding_from_the_start(clips: dict[str, Path], clip: str,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def grab_log(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The list the frame indices the decoder grabs from now on are appended to, in order."""
     import analyzer.video as video_mod
 
-    grabs = []
+    log: list[int | None] = []
     original = video_mod._Decoder.grab
 
     def counting(self: object) -> int | None:
         index = original(self)  # type: ignore[arg-type]
-        grabs.append(index)
+        log.append(index)
         return index
 
     monkeypatch.setattr(video_mod._Decoder, "grab", counting)
+    return log
+
+
+@pytest.mark.parametrize("clip", ["plain", "vfr"])
+def test_trim_seeks_instead_of_decoding_from_the_start(clips: dict[str, Path], clip: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    grabs = grab_log(monkeypatch)
     part = frames_of(probe_video(clips[clip]), 1.2, 1.5, prefetch=0)
     assert grabs[0] > 0 and len(grabs) < part[-1].index  # started at a keyframe, not at frame 0
 
@@ -185,15 +191,7 @@ def test_read_frames_gives_the_frames_iter_frames_gives(clips: dict[str, Path], 
     info = probe_video(clips[clip])
     wanted = [3, 4, 17, 41, 42, 58, 59]  # neighbours, a keyframe (40), across keyframes, the last
     expected = {f.index: f.image_rgb for f in frames_of(info, max_side_px=200, prefetch=0) if f.index in wanted}
-    grabs = []
-    original = video_mod._Decoder.grab
-
-    def counting(self: object) -> int | None:
-        index = original(self)  # type: ignore[arg-type]
-        grabs.append(index)
-        return index
-
-    monkeypatch.setattr(video_mod._Decoder, "grab", counting)
+    grabs = grab_log(monkeypatch)
     got = list(video_mod.read_frames(info, [59, *wanted, 1000, -1], max_side_px=200))
     assert [i for i, _ in got] == wanted  # ascending, no repeats, out-of-range indices skipped
     for index, image in got:
