@@ -511,29 +511,39 @@ class _Decoder:
                 idx = max(j, idx)
         return idx
 
-    def seek_to(self, first_index: int) -> None:
-        """Position so that the next grab() returns frame *first_index* (or the first after it)."""
+    def keyframe_before(self, index: int) -> int:
+        """Index of the last keyframe at or before frame *index* (0 when there is none
+        after the start, or the file has no packet index)."""
         times, keys = self.info.frame_times_s, self.info.keyframe_times_s
-        if first_index <= 0 or times.size == 0 or first_index >= times.size:
-            return
-        target_t = times[first_index]
-        k = np.searchsorted(keys, target_t + 1e-6) - 1
-        if k <= 0:  # no keyframe after the start before the target: decoding from 0 costs the same
-            return
+        if index <= 0 or times.size == 0 or index >= times.size:
+            return 0
+        k = int(np.searchsorted(keys, times[index] + 1e-6)) - 1
+        return int(np.searchsorted(times, keys[k] - 1e-6)) if k > 0 else 0
+
+    def seek_to(self, first_index: int) -> bool:
+        """Position so that the next grab() returns frame *first_index* (or the first after it).
+
+        Returns False when the seek could not be placed and decoding restarts from frame 0.
+        """
+        key_index = self.keyframe_before(first_index)
+        if key_index <= 0:  # no keyframe after the start before the target: decoding from 0 costs the same
+            return True
+        times = self.info.frame_times_s
         # by frame number: OpenCV turns a time into a frame number with the mean rate and,
         # in variable-rate files, overshoots; a frame number lands at or before the keyframe
-        self.cap.set(cv2.CAP_PROP_POS_FRAMES, float(np.searchsorted(times, keys[k] - 1e-6)))
+        self.cap.set(cv2.CAP_PROP_POS_FRAMES, float(key_index))
         if self.cap.grab():
             idx = self._index_of_current()
             t = self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             if abs(times[min(idx, times.size - 1)] - t) < 1e-4 and idx <= first_index:
                 self.next_index = idx
                 self._pending_grab = True
-                return
+                return True
         # the seek landed somewhere we cannot place exactly: decode from the start instead
         self.cap.release()
         self.cap = _open_capture(self.info.path)
         self.next_index = 0
+        return False
 
     def grab(self) -> int | None:
         """Advance one frame; return its index, or None at the end."""
@@ -645,20 +655,17 @@ def read_frames(info: VideoInfo, indices: Iterable[int], *,
     if not wanted:
         return
     dec = _Decoder(info, max_side_px)
-    times, keys = info.frame_times_s, info.keyframe_times_s
-    can_seek = times.size > 0 and keys.size > 1
+    can_seek = info.keyframe_times_s.size > 1
     try:
         position = -1  # index of the last frame grabbed
         last_seek = 0  # the keyframe last sought (never seek back to it)
         i = 0
         while i < len(wanted):
             target = wanted[i]
-            if can_seek and target < times.size:
-                k = int(np.searchsorted(keys, times[target] + 1e-6)) - 1
-                key_index = int(np.searchsorted(times, keys[k] - 1e-6)) if k > 0 else 0
+            if can_seek:
+                key_index = dec.keyframe_before(target)
                 if key_index > max(position + 1, last_seek):
-                    dec.seek_to(key_index)  # lands at or before that keyframe
-                    if dec.next_index == 0 and not dec._pending_grab:
+                    if not dec.seek_to(key_index):  # lands at or before that keyframe
                         # it could not be placed and fell back to the start (variable-rate
                         # files): return to the last keyframe that could, and go on from there
                         can_seek = False
