@@ -696,7 +696,7 @@ def _viterbi_swaps(pos: np.ndarray, model: SwapModel) -> np.ndarray:
     return out
 
 
-def swap_model_for(pos: np.ndarray) -> SwapModel:
+def _swap_model_for(pos: np.ndarray) -> SwapModel:
     """:data:`NEAREST_PATH` where the cue landmarks move, frame to frame, less than
     :data:`MAX_STEP_TO_SEPARATION` of their left-right separation (medians over the
     segment), else :data:`SMOOTH_PATH`. *pos* as in :func:`_viterbi_swaps`."""
@@ -739,7 +739,7 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     of 0.5 or more brought back wrong whole-step episodes on the rendered clips; a state
     penalty of 0.3 or 0.5 gave the same legs. Where the sampling is coarse (a real 30 fps
     sprint start: hato72 movie2_b11, feet moving 0.66 of their separation per picture) the
-    nearest path means little and the smooth-path model decides (:func:`swap_model_for`).
+    nearest path means little and the smooth-path model decides (:func:`_swap_model_for`).
 
     Args:
         image_xy: (N, 33, 2) image landmarks; NaN rows are frames without a person.
@@ -771,7 +771,7 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
             for seg in np.split(usable, breaks):
                 rel = xy[seg] - mid_hip[seg]
                 pos = np.stack([rel[:, cue_left], rel[:, mirror[cue_left]]], axis=1)
-                swapped[seg, g] = _viterbi_swaps(pos, swap_model_for(pos))
+                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
         _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
