@@ -314,7 +314,10 @@ def analyse_counterbalance(
         kinds, reasons = [], []
         if np.isfinite(r["lag_ms"]) and r["lag_ms"] > lag_threshold:
             kinds.append("swing_lag")
-            reasons.append(f"the swing side peaked {r['lag_ms']:.0f} ms after the push side (limit {lag_threshold:.0f} ms)")
+            # whole milliseconds, unless they would read equal ("47 ms (limit 47 ms)")
+            digits = 0 if round(r["lag_ms"]) > round(lag_threshold) else 1
+            reasons.append(f"the swing side peaked {r['lag_ms']:.{digits}f} ms after the push side "
+                           f"(limit {lag_threshold:.{digits}f} ms)")
         if np.isfinite(r["counterbalance_ratio"]) and r["counterbalance_ratio"] < ratio_limit:
             kinds.append("under_counterbalanced")
             reasons.append(
