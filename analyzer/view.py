@@ -27,6 +27,8 @@ from analyzer.landmarks import INDEX, SIDES, side_index
 #: Width ratio below which the view is a side view, and above which it is front/back.
 #: Measured on the shared clips (upright frames, first 20 s): side views 0.066-0.225 (sprint starts
 #: included), synthetic samples 0.10-0.24, front and back views 0.48-0.55 (docs/METHOD.md, section 8).
+#: A rendered sprinter reads 0.11 square to the camera, 0.13 at 15 deg off, 0.23 at 30 and 0.31-0.33
+#: at 45 (a 3/4 view): views up to about 40 deg off square pass as side.
 SIDE_MAX_WIDTH_RATIO = 0.30
 FRONTAL_MIN_WIDTH_RATIO = 0.45
 #: Trunk lean from the image vertical (deg) above which a frame is left out of the width ratio:
