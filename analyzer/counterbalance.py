@@ -37,7 +37,7 @@ DEFAULT_LAG_THRESHOLD_MS = 15.0
 #: The lag threshold is never below this many frame intervals of the distinct-image rate.
 LAG_THRESHOLD_MIN_FRAMES = 1.25
 #: The lag threshold is never below this many times the run's lag scatter (robust SD of the
-#: steps' lags about their median, :func:`lag_scatter_ms`): a single step stands out only
+#: steps' lags about their median, :func:`robust_scatter`): a single step stands out only
 #: when it lies clearly outside the athlete's own step-to-step variation (or the measurement
 #: noise, which through the pose model is +-30-40 ms per step at 60 fps on the synthetic sprinter).
 LAG_NOISE_FACTOR = 2.0
@@ -153,26 +153,6 @@ def robust_scatter(values: np.ndarray) -> float:
     if v.size < MIN_STEPS_FOR_SCATTER:
         return float("nan")
     return float(1.4826 * np.median(np.abs(v - np.median(v))))
-
-
-def lag_scatter_ms(lags_ms: np.ndarray, push_legs: np.ndarray) -> float:
-    """Robust step-to-step scatter of the lags (ms), leg by leg.
-
-    1.4826 x the median absolute deviation of each step's lag from the median lag of the
-    steps with the same push leg. A lag one leg shows at every step (a real asymmetry) and
-    faults on a minority of steps do not inflate it; measurement noise does. NaN with fewer
-    than :data:`MIN_STEPS_FOR_SCATTER` steps.
-    """
-    lags = np.asarray(lags_ms, dtype=float)
-    legs = np.asarray(push_legs)
-    ok = np.isfinite(lags)
-    if ok.sum() < MIN_STEPS_FOR_SCATTER:
-        return float("nan")
-    deviations = np.concatenate([
-        lags[ok & (legs == leg)] - np.median(lags[ok & (legs == leg)])
-        for leg in np.unique(legs[ok])
-    ])
-    return float(1.4826 * np.median(np.abs(deviations)))
 
 
 def side_sign(leg: str) -> float:
@@ -295,8 +275,10 @@ def analyse_counterbalance(
             counterbalance_ratio=swing_peak / push_peak if push_peak > 0 else float("nan"),
             ground_impulse_kg_m2_s=float(impulse),
         ))
-    lag_noise = lag_scatter_ms(np.array([r["lag_ms"] for r in raw], dtype=float),
-                               np.array([r["step"].push_leg for r in raw]))
+    # Both legs' steps together: through the pose model, the steps pushed by the leg nearer
+    # the camera and by the far leg read lags that differ systematically (docs/METHOD.md
+    # section 6), so a scatter taken leg by leg would let that bias flag every step of one leg.
+    lag_noise = robust_scatter(np.array([r["lag_ms"] for r in raw], dtype=float))
     lag_threshold = thresholds.effective_lag_ms(sample_rate_hz, lag_noise)
     ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
     median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")

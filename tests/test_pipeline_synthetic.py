@@ -96,16 +96,16 @@ def test_injected_swing_lag_reads_later_than_the_clean_steps(analysed: dict) -> 
     assert np.median(faulted) > np.median(clean) + 20.0
 
 
-def test_balanced_clip_is_rarely_flagged(analysed: dict) -> None:
-    """Through the pose model single steps' lags scatter by ~40 ms RMS against the truth's own
-    (docs/METHOD.md, Limits), as much as a fault: the issue's target of no flag at all on the
-    balanced clip is not met (3 of 12 steps carry swing_lag). What holds: the balanced run's
-    typical lag is near zero and most of its steps are not flagged."""
+def test_balanced_clip_has_no_swing_lag_flag(analysed: dict) -> None:
+    """The issue's target: no swing_lag flag on the balanced clip. Through the pose model its
+    steps' lags still scatter by tens of ms, with the near and far legs' steps about +-23 ms
+    apart (docs/METHOD.md section 6); the threshold rises with that run's own spread, so none
+    of the 12 stands out. The typical lag is near zero and few steps carry any flag."""
     summary, result = analysed[CLIPS[0]][:2]
     assert summary["steps"] >= 10
     lags = [b.lag_ms for b in result.balance.steps]
     assert abs(np.nanmedian(lags)) < 20.0
-    assert summary["flags"]["swing_lag"] <= 0.25 * summary["steps"]
+    assert summary["flags"]["swing_lag"] == 0
     assert summary["flagged_steps"] <= 0.3 * summary["steps"]
 
 
