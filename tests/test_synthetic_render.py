@@ -376,13 +376,15 @@ def test_panning_camera_scrolls_the_background_static_one_does_not() -> None:
     assert np.abs(ra.image.astype(int) - rb.image.astype(int)).max() > 50     # the runner moved
 
 
-@pytest.mark.parametrize("motion", ["static", "pan", "track"])
-def test_scenery_shortcuts_match_casting_every_ray(motion: str) -> None:
-    """Static, panning and tracking cameras reuse work across frames; the result must be
-    the scenery that casting every pixel's ray afresh gives (up to resampling for a pan)."""
+@pytest.mark.parametrize(("motion", "yaw_deg"), [("static", 0.0), ("pan", 0.0), ("track", 0.0), ("pan", -40.0),
+                                                ("track", 60.0)])
+def test_scenery_shortcuts_match_casting_every_ray(motion: str, yaw_deg: float) -> None:
+    """Static, panning and tracking cameras reuse work across frames, square or turned off
+    square; the result must be the scenery that casting every pixel's ray afresh gives (up to
+    resampling for a pan)."""
     body = running_figure(30, 60.0)
     camera = side_camera(body.joints_m["pelvis"][:, 0], pan=motion == "pan", track=motion == "track",
-                         width_px=640, height_px=360, focal_px=700.0)
+                         yaw_deg=yaw_deg, width_px=640, height_px=360, focal_px=700.0)
     backdrop = SceneRenderer(body, camera, QUIET)._backdrop
     assert backdrop.mode == {"static": "static", "pan": "panorama", "track": "track"}[motion]
     fast = [backdrop.image(i) for i in (3, 29)]
@@ -394,8 +396,13 @@ def test_scenery_shortcuts_match_casting_every_ray(motion: str) -> None:
             # where this is ~1.7 levels and a 1-pixel misalignment ~3.7.
             a, b = (cv2.GaussianBlur(x, (0, 0), 1.0) for x in (a, b))
             assert np.mean(np.abs(a - b)) < 2.4
-        else:
+        elif yaw_deg == 0.0:
             assert np.allclose(a, b, atol=1e-3)
+        else:
+            # Turned, the shifted texture coordinates round differently in float32: one level
+            # on under 0.1 % of the pixels, against tens of levels for a misplaced texture.
+            diff = np.abs(a - b)
+            assert diff.max() <= 1.0 and np.mean(diff.max(axis=-1) > 1e-3) < 0.002
     assert not np.allclose(exact[0], exact[1]) or motion == "static"
 
 

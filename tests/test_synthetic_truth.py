@@ -276,6 +276,33 @@ def test_image_truth_through_a_side_camera():
     assert np.all(truth.image_depth_m[:, 11] < truth.image_depth_m[:, 12])
 
 
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("yaw_deg", [-45.0, 30.0, 60.0])
+def test_turned_side_camera(side, yaw_deg):
+    """A tracking camera turned off square keeps its distance from the pelvis, its optical axis
+    turned by the yaw; positive yaw is ahead of the runner (a front-oblique view)."""
+    t = np.arange(0.0, 0.5, 1 / 30)
+    motion = simulate(FLYING, t)
+    pelvis = motion.joints_m["pelvis"]
+    square = side_camera(pelvis[:, 0], side=side, track=True, distance_m=8.0)
+    turned = side_camera(pelvis[:, 0], side=side, track=True, distance_m=8.0, yaw_deg=yaw_deg)
+    np.testing.assert_allclose(np.linalg.norm(turned.position_m - turned.look_at_m, axis=-1), 8.0)
+    cos_turn = np.sum(square.rotation()[:, 2] * turned.rotation()[:, 2], axis=-1)
+    np.testing.assert_allclose(np.degrees(np.arccos(cos_turn)), abs(yaw_deg), atol=1e-6)
+    assert np.all(np.sign(turned.position_m[:, 0] - pelvis[:, 0]) == np.sign(yaw_deg))
+    # The hips' left-right separation shows in the image (~4 px square, 15-27 px at 30-60 deg).
+    def hip_width(camera):
+        xy, _ = camera.project(motion.landmarks_m[:, [23, 24]])
+        return np.median(np.abs(xy[:, 0, 0] - xy[:, 1, 0]))
+
+    assert hip_width(turned) > 3.0 * hip_width(square)
+    # Yaw 0 is the square camera exactly; a camera on the running line is refused.
+    zero = side_camera(pelvis[:, 0], side=side, track=True, distance_m=8.0, yaw_deg=0.0)
+    np.testing.assert_array_equal(zero.position_m, square.position_m)
+    with pytest.raises(ValueError):
+        side_camera(pelvis[:, 0], side=side, track=True, yaw_deg=90.0)
+
 def test_truth_json_round_trip(tmp_path):
     t = np.arange(0.0, 0.5, 1 / 120)
     params = dataclasses.replace(FLYING, faults=(StepFault(1, 20.0, 0.9),))

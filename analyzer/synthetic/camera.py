@@ -73,15 +73,17 @@ def side_camera(
     pan: bool = False,
     track: bool = False,
     fixed_x_m: float | None = None,
+    yaw_deg: float = 0.0,
     focal_px: float = 1400.0,
     width_px: int = 1280,
     height_px: int = 720,
 ) -> CameraTrack:
-    """A side-view camera looking horizontally across the runner's path.
+    """A side-view camera looking horizontally across the runner's path, square-on or turned.
 
     Args:
         runner_x_m: (N,) forward position of the runner (the pelvis) per frame.
-        distance_m: camera distance from the line of running (z = 0).
+        distance_m: camera distance from the point it looks at on the line of running (z = 0):
+            its distance from that line when square-on (*yaw_deg* 0).
         height_m: camera height above the ground.
         side: ``"left"`` puts the camera on the runner's left (z < 0), so the runner moves
             right-to-left in the image; ``"right"`` puts it on the right (left-to-right).
@@ -90,14 +92,27 @@ def side_camera(
         track: the camera travels alongside the runner at a constant distance (a dolly, or
             a cyclist filming), keeping the runner's image size; overrides *pan*.
         fixed_x_m: where a static camera looks (default: the middle of the run).
+        yaw_deg: how far the camera is turned off square (deg, -90 < yaw < 90). The camera
+            swings about the vertical through the point it looks at (the pelvis for *track*,
+            the middle of the run, or *fixed_x_m*, for a static or panning camera), keeping
+            *distance_m* from that point, so its viewing direction turns by *yaw_deg* about
+            the vertical. Positive: the camera moves ahead of the runner (forward, +x), its
+            optical axis points partly back along the run, and it sees the runner's front
+            obliquely; negative: behind, seeing the back. The same on either *side*. 0 is
+            square-on (the optical axis at right angles to the running line); otherwise the
+            line of running is ``distance_m * cos(yaw)`` from the camera.
         focal_px, width_px, height_px: intrinsics and image size.
     """
+    if not -90.0 < yaw_deg < 90.0:
+        raise ValueError(f"yaw_deg must be between -90 and 90 (exclusive), got {yaw_deg}")
     n = runner_x_m.shape[0]
-    z = -distance_m if side == "left" else distance_m
+    yaw = np.radians(yaw_deg)
+    ahead_m, across_m = distance_m * np.sin(yaw), distance_m * np.cos(yaw)   # exactly 0 and distance_m at yaw 0
+    z = -across_m if side == "left" else across_m
     centre_x = float(fixed_x_m) if fixed_x_m is not None else float(0.5 * (runner_x_m[0] + runner_x_m[-1]))
-    position = np.tile([centre_x, height_m, z], (n, 1)).astype(float)
+    position = np.tile([centre_x + ahead_m, height_m, z], (n, 1)).astype(float)
     if track:
-        position[:, 0] = runner_x_m
+        position[:, 0] = runner_x_m + ahead_m
     look_x = runner_x_m if (pan or track) else np.full(n, centre_x)
     look_at = np.stack([look_x, np.full(n, height_m), np.zeros(n)], axis=-1)
     return CameraTrack(position, look_at, focal_px, width_px, height_px)

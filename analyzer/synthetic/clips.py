@@ -31,7 +31,11 @@ class ClipSpec:
             rotation tag, as phones do (only when height > width).
         camera: ``"static"``, ``"pan"`` (turns to follow) or ``"track"`` (travels alongside).
         camera_side: ``"left"`` (runner goes right-to-left) or ``"right"`` (left-to-right).
-        distance_m: camera distance from the runner's line.
+        camera_yaw_deg: the camera turned off square about the vertical through the point it
+            looks at (deg, -90 < yaw < 90; see :func:`~analyzer.synthetic.camera.side_camera`):
+            positive ahead of the runner (a front-oblique view), negative behind (back-oblique),
+            0 square-on.
+        distance_m: camera distance from the runner's line (from the point it looks at when turned).
         focal_px: focal length for the upright picture (pixels).
         render: renderer options (noise, blur, bystander, seed...).
         start_s: time of the first frame (s of the sprinter's clock).
@@ -45,6 +49,7 @@ class ClipSpec:
     portrait_stored_landscape: bool = True
     camera: str = "track"
     camera_side: str = "right"
+    camera_yaw_deg: float = 0.0
     distance_m: float = 8.0
     focal_px: float = 1100.0
     render: RenderOptions = field(default_factory=RenderOptions)
@@ -60,7 +65,8 @@ def clip_camera(spec: ClipSpec, motion: SprinterMotion) -> CameraTrack:
     pelvis_x = motion.joints_m["pelvis"][:, 0]
     return side_camera(
         pelvis_x, distance_m=spec.distance_m, side=spec.camera_side, pan=spec.camera == "pan",
-        track=spec.camera == "track", focal_px=spec.focal_px, width_px=spec.width_px, height_px=spec.height_px,
+        track=spec.camera == "track", yaw_deg=spec.camera_yaw_deg, focal_px=spec.focal_px, width_px=spec.width_px,
+        height_px=spec.height_px,
     )
 
 
@@ -84,6 +90,8 @@ def make_clip(spec: ClipSpec, video_path: str | Path, truth_path: str | Path | N
     save_truth(truth, truth_path)
     meta = {"fps": spec.fps, "duration_s": spec.duration_s, "camera": spec.camera, "camera_side": spec.camera_side,
             "width_px": spec.width_px, "height_px": spec.height_px, "rotation_deg": spec.rotation_deg}
+    if spec.camera_yaw_deg:     # only when turned, so square clips' truth files stay as they were
+        meta["camera_yaw_deg"] = spec.camera_yaw_deg
     _annotate(truth_path, meta)
     return truth_path
 
