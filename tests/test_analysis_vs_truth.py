@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from analyzer import counterbalance, kinematics, momentum, steps
+from analyzer.counterbalance import Thresholds, robust_scatter
 from analyzer.synthetic.motion import SprinterParams, StepFault, faults_on_leg, simulate
 from analyzer.synthetic.truth import compute_truth
 
@@ -91,18 +92,42 @@ def test_balanced_sprinter_is_not_flagged_and_lags_are_small(exact_60) -> None:
 
 @pytest.mark.parametrize("delay_ms", [33.0, 50.0])
 @pytest.mark.parametrize("offset_frames", [0.0, 0.5])
-def test_injected_swing_lag_is_recovered_within_a_frame_and_flagged(delay_ms: float, offset_frames: float) -> None:
+def test_injected_swing_lag_is_recovered_within_a_frame(delay_ms: float, offset_frames: float) -> None:
+    """A delay on every left swing reads within a frame on those steps and stays near zero on
+    the others. (Delays on every step of one leg are not flagged step by step: they widen the
+    run's lag spread, docs/METHOD.md section 6; the flag rule is tested on lags in
+    test_lag_flags_single_out_late_steps_not_a_leg_bias. Open: at this top speed a 50 ms
+    delay on a single left swing after an undelayed one reads only 4-7 ms on this exact
+    input, while the first step's and the rendered samples' single delays read in full.)"""
     params = dataclasses.replace(FLYING, faults=faults_on_leg("left", range(0, 40), swing_delay_ms=delay_ms))
     motion, *_, balance = _analyse(params, 60.0, offset_frames=offset_frames)
     faulted = {s.index for s in motion.steps if s.swing_delay_ms}
     baseline = 1.0  # the balanced sprinter's own lag (ms), see the test above
     for b in balance.steps:
         k = int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))
-        if motion.steps[k].index in faulted:
-            assert b.lag_ms - baseline == pytest.approx(delay_ms, abs=1000 / 60), b
-            assert "swing_lag" in b.flag_kinds
-        else:
-            assert "swing_lag" not in b.flag_kinds
+        expected = delay_ms if motion.steps[k].index in faulted else 0.0
+        assert b.lag_ms - baseline == pytest.approx(expected, abs=1000 / 60), b
+
+
+@pytest.mark.parametrize("late_ms", [33.0, 50.0])
+def test_lag_flags_single_out_late_steps_not_a_leg_bias(late_ms: float) -> None:
+    """The swing_lag rule (threshold = max(option, 1.25 frames, 2 x the run's lag scatter)) on
+    12 steps' lags at 60 fps: two late steps among steps scattering by a few ms stand out;
+    a near/far leg bias of +-23 ms (what the pose model gives the balanced rendered
+    sprinter) flags nothing."""
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0.0, 4.0, 12)
+    thresholds = Thresholds()
+
+    def flagged(lags: np.ndarray) -> np.ndarray:
+        limit = thresholds.effective_lag_ms(60.0, robust_scatter(lags))
+        return np.flatnonzero(lags > limit)
+
+    late = noise.copy()
+    late[[4, 9]] += late_ms
+    assert flagged(late).tolist() == [4, 9]
+    leg_bias = noise + np.where(np.arange(12) % 2 == 0, 23.0, -23.0)
+    assert flagged(leg_bias).size == 0
 
 
 def test_reduced_swing_amplitude_lowers_that_steps_ratio() -> None:
