@@ -290,12 +290,23 @@ def lateral_positions_m(
 
 def image_to_runner_plane(image_xy_px: np.ndarray, frame: RunnerFrame) -> np.ndarray:
     """(N, 33, 2) forward and up positions (m) from upright image pixels."""
+    out = np.empty(np.shape(image_xy_px)[:-1] + (2,))
+    _runner_plane_into(image_xy_px, frame, out[..., 0], out[..., 1])
+    return out
+
+
+def _runner_plane_into(image_xy_px: np.ndarray, frame: RunnerFrame, forward: np.ndarray, up: np.ndarray) -> None:
+    """:func:`image_to_runner_plane` written into *forward* and *up* (views of a larger array)."""
     c, s = np.cos(-frame.tilt_rad), np.sin(-frame.tilt_rad)
     x = image_xy_px[..., 0]
     y_up = -image_xy_px[..., 1]
-    x_level = c * x - s * y_up
-    y_level = s * x + c * y_up
-    return np.stack([frame.direction * x_level, y_level], axis=-1) * frame.m_per_px
+    np.multiply(c, x, out=forward)
+    forward -= s * y_up
+    np.multiply(s, x, out=up)
+    up += c * y_up
+    forward *= frame.direction
+    forward *= frame.m_per_px
+    up *= frame.m_per_px
 
 
 def from_pose(
@@ -344,10 +355,16 @@ def from_pose(
     m_per_px, source, used_height = estimate_scale(image_xy, world, height_m=height_m, sex=sex)
     frame = RunnerFrame(direction, tilt, m_per_px, source, used_height)
 
-    plane = image_to_runner_plane(image_xy, frame)
+    # The runner-frame points are written in place and each input freed once used, so that
+    # a long clip holds few (N, 33, k) arrays at once (10 minutes at 60 fps: 28 MB for k = 3).
     z = lateral_positions_m(world, direction, used_height, depth)
-    z[~np.isfinite(plane[..., 0])] = np.nan
-    points = np.concatenate([plane, z[..., None]], axis=-1)
+    del world
+    points = np.empty(image_xy.shape[:2] + (3,))
+    points[..., 2] = z
+    del z
+    _runner_plane_into(image_xy, frame, points[..., 0], points[..., 1])
+    del image_xy
+    points[..., 2][~np.isfinite(points[..., 0])] = np.nan
     sample_rate = distinct_sample_rate_hz(time_s, is_repeat)
     return from_points(points, time_s, sample_rate_hz=sample_rate, cutoff_hz=cutoff_hz,
                        depth_method=depth, frame=frame, height_m=used_height)

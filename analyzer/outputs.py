@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -61,20 +63,42 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def write_columns_csv(path, columns: Mapping[str, np.ndarray]) -> None:
-    """Write equal-length columns as a CSV, atomically."""
+def write_csv(path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV (the same text as :func:`csv_text`) row by row, atomically.
+
+    Rows are formatted and written as they come, so a long table is never held as text.
+    """
+    with atomic.atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([format_cell(v) for v in row])
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+#: Rows of :func:`write_columns_csv` converted to Python values at once (a 10-minute clip's
+#: frames.csv as Python floats would take about 70 MB).
+CSV_BLOCK_ROWS = 4096
+
+
+def write_columns_csv(path, columns: Mapping[str, np.ndarray], *, block_rows: int = CSV_BLOCK_ROWS) -> None:
+    """Write equal-length columns as a CSV, atomically, *block_rows* rows at a time."""
     names = list(columns)
     arrays = [np.asarray(columns[n]) for n in names]
     lengths = {a.shape[0] for a in arrays}
     if len(lengths) > 1:
         raise ValueError(f"columns differ in length: {lengths}")
-    rows = zip(*(a.tolist() for a in arrays)) if arrays else iter(())
-    atomic.write_text(path, csv_text(names, rows))
+    count = lengths.pop() if arrays else 0
+    blocks = (zip(*(a[start : start + block_rows].tolist() for a in arrays))
+              for start in range(0, count, block_rows))
+    write_csv(path, names, itertools.chain.from_iterable(blocks))
 
 
 def write_rows_csv(path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
     """Write dict rows as a CSV with the given column order (extra keys ignored), atomically."""
-    atomic.write_text(path, csv_text(columns, ([row.get(c) for c in columns] for row in rows)))
+    write_csv(path, columns, ([row.get(c) for c in columns] for row in rows))
 
 
 def read_rows_csv(path) -> list[dict[str, str]]:

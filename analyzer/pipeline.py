@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import analyzer
-from analyzer import framerate, kinematics, momentum, outputs, pose, signals, steps, video, view
+from analyzer import framerate, kinematics, memory, momentum, outputs, pose, signals, steps, video, view
 from analyzer.athlete import Athlete
 from analyzer.counterbalance import Counterbalance, Thresholds, analyse_counterbalance
 from analyzer.kinematics import ANGLE_COLUMNS, Kinematics
@@ -398,6 +398,7 @@ def analyze_video(
         end_s=settings.end_s, max_people=settings.max_people, max_side_px=settings.max_side_px,
         progress=progress, progress_position=progress_position,
     )
+    memory.release_free_heap()  # what the closed landmarkers freed, before the analysis (analyzer.memory)
     pose_seconds = time.perf_counter() - t0
     result = analyse(info, track, athlete, settings, pose_from_cache=from_cache)
     result.stage_seconds = {"decode_and_pose": pose_seconds, **result.stage_seconds}
