@@ -432,29 +432,33 @@ def _write_visuals(result: AnalysisResult, frames: dict[str, np.ndarray], rows: 
     """overlay.mp4 (if asked) and the flagged steps' still frames.
 
     With the overlay, the stills' frames are kept from the overlay's decoding pass;
-    without it, only the stills' frames are decoded (:func:`video.read_frames`).
+    without it, only the stills' frames are decoded (:func:`video.read_frames`). Either
+    way they are kept at the stills' size, not the decoded size.
     """
     from analyzer import overlay
 
     track, settings = result.pose, result.settings
     wanted = set(overlay.still_frame_indices(frames, rows))
-    if not settings.overlay and not wanted:
-        return []
     images: dict[int, np.ndarray] = {}
-    scale = _decode_scale(result)
 
-    def decoded() -> Any:
+    def overlay_frames() -> Any:
         for frame in video.iter_frames(result.video, settings.start_s, settings.end_s, max_side_px=settings.max_side_px):
             if frame.index in wanted:
-                images[frame.index] = frame.image_rgb
+                images[frame.index] = overlay.still_image(frame.image_rgb)
             yield frame.index, frame.image_rgb
 
     if settings.overlay:
-        overlay.write_overlay(decoded(), track.image_xy_px * scale, track.visibility, frames, rows,
-                              result.video.fps, out_dir / "overlay.mp4")
-    else:
-        images.update(video.read_frames(result.video, wanted, max_side_px=settings.max_side_px))
-    return overlay.still_frames(images, track.image_xy_px * scale, track.visibility, frames, rows)
+        overlay.write_overlay(overlay_frames(), track.image_xy_px * _decode_scale(result), track.visibility, frames,
+                              rows, result.video.fps, out_dir / "overlay.mp4")
+    elif wanted:
+        images.update((index, overlay.still_image(image)) for index, image in
+                      video.read_frames(result.video, wanted, max_side_px=settings.max_side_px))
+    if not images:
+        return []
+    # the landmarks (upright full-size pixels) in the pixels of the frames as kept
+    height, width = next(iter(images.values())).shape[:2]
+    xy = track.image_xy_px * np.array([width / result.video.width, height / result.video.height])
+    return overlay.still_frames(images, xy, track.visibility, frames, rows)
 
 
 def _decode_scale(result: AnalysisResult) -> float:
