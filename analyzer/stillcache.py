@@ -6,15 +6,15 @@ a cached re-analysis). This cache keeps each of those frames as
 ``OUT/<video>/.stills-cache/<key>-f<frame>.jpg``, downscaled to the stills' size and not yet
 drawn on, next to ``landmarks.npz``.
 
-* The key names the video's content (the SHA-256 the pose cache hashes,
-  :func:`analyzer.pose.video_content_id`), the decoding size limit, the stills' size, the
-  OpenCV build that decoded and resized, and :data:`CACHE_VERSION`: another video, size or
-  decoder is a miss, never a stale frame.
+* The key names the video's content (the first 96 bits of the SHA-256 the pose cache
+  hashes, :func:`analyzer.pose.video_content_id`), the decoding size limit, the stills'
+  size, the version of OpenCV that decoded and resized, and :data:`CACHE_VERSION`: another
+  video, size or decoder is a miss, never a stale frame.
 * Frames are stored as JPEG (quality 95, no chroma subsampling: ~100 KB at 640x360) and
   the stills are drawn on the frame *as read back from its JPEG* also on the run that
   stores it (:meth:`StillCache.store` returns those pixels), so a cached run's stills are
   byte-identical to the run that decoded the video. Against drawing on the decoded frame
-  directly, the stored round trip changes the final still by about 1.5 grey levels on average.
+  directly, the round trip changes the final still by 0.5-1.5 grey levels on average.
 * After a run the folder holds exactly that run's frames (:meth:`StillCache.keep_only`):
   at most 2 x ``MAX_STILL_STEPS`` files, removed with the folder when a run has no stills.
 * Files are written atomically; an unreadable file is a miss.
