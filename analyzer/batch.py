@@ -195,7 +195,7 @@ def _write_error_log(out_dir: Path, video: Path, message: str, details: str) -> 
 
 def remove_partial_files(out_dir: Path) -> None:
     """Delete the temporary files a killed run left in a video's folder (before redoing it)."""
-    for path in out_dir.glob(PARTIAL_GLOB):
+    for path in [*out_dir.glob(PARTIAL_GLOB), *(out_dir / outputs.STILLS_CACHE_DIR).glob(PARTIAL_GLOB)]:
         try:
             path.unlink()
         except OSError:

@@ -58,8 +58,8 @@ per-video values: a file named {SIDECAR_NAME} beside the videos, e.g.
 a bad value in it stops the run before any work, like a bad option)
 
 outputs per video, in OUT/<video name>/: report.html, summary.json, steps.csv,
-frames.csv, landmarks.npz (pose cache), overlay.mp4. A batch adds OUT/index.html
-and OUT/batch_summary.csv.
+frames.csv, landmarks.npz (pose cache), overlay.mp4, and the hidden .stills-cache/
+(the stills' frames). A batch adds OUT/index.html and OUT/batch_summary.csv.
 
 interrupting (Ctrl-C) keeps every finished video; the same command again finishes the rest.
 

@@ -37,6 +37,10 @@ BATCH_COLUMNS: tuple[str, ...] = (
     "mean_flight_s", "mean_lag_ms", "view", "fps", "warnings",
 )
 
+#: Hidden folder in a video's output folder: the stills' undrawn frames (``analyzer.stillcache``),
+#: a cache like ``landmarks.npz``, not part of the contract.
+STILLS_CACHE_DIR = ".stills-cache"
+
 
 def format_cell(value: Any) -> str:
     """One CSV cell: empty for missing numbers, true/false for booleans, 6 significant digits."""

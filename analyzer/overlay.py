@@ -40,6 +40,8 @@ MIN_VISIBILITY = 0.5
 #: Still frames are made for at most this many flagged steps (the most severe): ~30 kB each,
 #: two per step, keeps a long clip's report within a few MB. The overlay video shows them all.
 MAX_STILL_STEPS = 24
+#: Still frames are drawn at most this many pixels on their long side.
+STILL_MAX_SIDE = 640
 
 _ROLE_COLOURS: dict[Role, tuple[int, int, int]] = {
     "push": palette.hex_to_rgb(palette.PUSH),
@@ -481,6 +483,16 @@ def still_frame_indices(frames_table: Mapping[str, np.ndarray], steps: Sequence[
     return sorted({frame for _, _, frame in _still_requests(context, max_steps)})
 
 
+def still_image(image_rgb: np.ndarray, max_side: int = STILL_MAX_SIDE) -> np.ndarray:
+    """*image_rgb* downscaled as :func:`still_frames` downscales a frame before drawing on it.
+
+    A caller that keeps frames for the stills can keep these instead of the decoded frames
+    (a quarter of the pixels of a 1280x720 frame): :func:`still_frames` draws on them as
+    they are, given landmark pixels scaled to them.
+    """
+    return _fit(np.asarray(image_rgb), np.zeros((0, 2)), max_side, even=False)[0]
+
+
 def still_frames(
     images: Mapping[int, np.ndarray],
     xy_px: np.ndarray,
@@ -488,7 +500,7 @@ def still_frames(
     frames_table: Mapping[str, np.ndarray],
     steps: Sequence[Mapping[str, Any]],
     *,
-    max_side: int = 640,
+    max_side: int = STILL_MAX_SIDE,
     jpeg_quality: int = 80,
     max_steps: int = MAX_STILL_STEPS,
 ) -> list[Still]:

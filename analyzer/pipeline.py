@@ -432,30 +432,41 @@ def _write_visuals(result: AnalysisResult, frames: dict[str, np.ndarray], rows: 
                    out_dir: Path) -> list[Any]:
     """overlay.mp4 (if asked) and the flagged steps' still frames.
 
-    With the overlay, the stills' frames are kept from the overlay's decoding pass;
-    without it, only the stills' frames are decoded (:func:`video.read_frames`).
+    The stills' frames come from the stills cache (:mod:`analyzer.stillcache`) where it
+    holds them; the others are kept, at the stills' size, from the overlay's decoding pass,
+    or without the overlay decoded alone (:func:`video.read_frames`), and stored in the cache.
+    A re-analysis with the pose cached and the same stills therefore decodes no video.
     """
-    from analyzer import overlay
+    from analyzer import overlay, stillcache
 
     track, settings = result.pose, result.settings
-    wanted = set(overlay.still_frame_indices(frames, rows))
-    if not settings.overlay and not wanted:
-        return []
-    images: dict[int, np.ndarray] = {}
-    scale = _decode_scale(result)
+    wanted = overlay.still_frame_indices(frames, rows)
+    cache = stillcache.StillCache(out_dir, stillcache.cache_prefix(
+        pose.video_content_id(result.video.path), settings.max_side_px, overlay.STILL_MAX_SIDE) if wanted else "")
+    images = cache.load(wanted)
+    missing = set(wanted) - images.keys()
+    decoded: dict[int, np.ndarray] = {}
 
-    def decoded() -> Any:
+    def overlay_frames() -> Any:
         for frame in video.iter_frames(result.video, settings.start_s, settings.end_s, max_side_px=settings.max_side_px):
-            if frame.index in wanted:
-                images[frame.index] = frame.image_rgb
+            if frame.index in missing:
+                decoded[frame.index] = overlay.still_image(frame.image_rgb)
             yield frame.index, frame.image_rgb
 
     if settings.overlay:
-        overlay.write_overlay(decoded(), track.image_xy_px * scale, track.visibility, frames, rows,
-                              result.video.fps, out_dir / "overlay.mp4")
-    else:
-        images.update(video.read_frames(result.video, wanted, max_side_px=settings.max_side_px))
-    return overlay.still_frames(images, track.image_xy_px * scale, track.visibility, frames, rows)
+        overlay.write_overlay(overlay_frames(), track.image_xy_px * _decode_scale(result), track.visibility, frames,
+                              rows, result.video.fps, out_dir / "overlay.mp4")
+    elif missing:
+        decoded.update((index, overlay.still_image(image)) for index, image in
+                       video.read_frames(result.video, missing, max_side_px=settings.max_side_px))
+    images.update(cache.store(decoded))
+    cache.keep_only(wanted)  # drops an earlier run's other frames
+    if not images:
+        return []
+    # the landmarks (upright full-size pixels) in the pixels of the frames as kept
+    height, width = next(iter(images.values())).shape[:2]
+    xy = track.image_xy_px * np.array([width / result.video.width, height / result.video.height])
+    return overlay.still_frames(images, xy, track.visibility, frames, rows)
 
 
 def _decode_scale(result: AnalysisResult) -> float:

@@ -65,6 +65,7 @@ __all__ = [
     "fix_left_right_swaps",
     "link_people",
     "pose_cache_key",
+    "video_content_id",
     "load_cached_pose",
     "save_pose_cache",
 ]
@@ -1110,6 +1111,12 @@ def _file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def video_content_id(video_path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of the video file's bytes: what names the video in the pose cache's key
+    (and the stills cache's, :mod:`analyzer.stillcache`), whatever the file is called."""
+    return _file_sha256(video_path)
+
+
 def mediapipe_version() -> str:
     """The installed MediaPipe's version, read from its package metadata: importing
     MediaPipe only for ``__version__`` would cost a cached re-analysis about half a second."""
@@ -1134,7 +1141,7 @@ def pose_cache_key(video_path: str | os.PathLike[str], model_path: str | os.Path
     h = hashlib.sha256()
     h.update(b"sprint-analyzer pose cache\0")
     h.update(f"v{CACHE_VERSION} mediapipe {mediapipe_version()}\0".encode())
-    h.update(_file_sha256(video_path).encode() + b"\0")
+    h.update(video_content_id(video_path).encode() + b"\0")
     h.update(_file_sha256(model_path if model_path is not None else DEFAULT_MODEL_PATH).encode() + b"\0")
     h.update(json.dumps(dict(settings), sort_keys=True, default=str).encode())
     return h.hexdigest()

@@ -24,7 +24,8 @@ Per clip:
 For the benchmark clip (the first one) also:
 
 * **cached re-analysis**: ``analyze_video`` again on the overlay-off output (pose from
-  ``landmarks.npz``), and the same as a command (with its imports);
+  ``landmarks.npz``, the stills' frames from ``.stills-cache/``), and the same as a
+  command (with its imports);
 * **long clip**: the benchmark clip looped to ``--long-seconds`` (stream copy, no
   re-encoding), analysed with the overlay on (off with ``--no-overlay``), against the
   10 s figure: the memory slope;
@@ -425,12 +426,17 @@ def measure_analyze(clip: str, out_dir: str, overlay: bool, fresh: bool = True) 
 
 def measure_command_reanalysis(clip: str, landmarks: str, out_root: str) -> Timed:
     """``sprint-analyzer analyze CLIP --no-overlay`` as a command (a fresh interpreter, imports
-    and all), its output folder seeded with the pose cache *landmarks* so that pose is skipped."""
+    and all), its output folder seeded with the pose cache *landmarks* so that pose is skipped,
+    and with the stills cache beside it (``.stills-cache/``, where the measured code keeps one),
+    as the folder of an earlier analysis holds them."""
     out = Path(out_root)
     shutil.rmtree(out, ignore_errors=True)
     folder = out / Path(clip).stem  # the command's OUT/<video name>/
     folder.mkdir(parents=True)
     shutil.copyfile(landmarks, folder / "landmarks.npz")
+    stills = Path(landmarks).parent / ".stills-cache"
+    if stills.is_dir():
+        shutil.copytree(stills, folder / stills.name)
     command = [sys.executable, "-m", "analyzer.cli", "analyze", clip, "-o", str(out), "--no-overlay", "--quiet"]
     with Stopwatch() as watch:
         proc = subprocess.run(command, cwd=_code_dir(), capture_output=True, text=True, check=False)

@@ -7,6 +7,7 @@ fail them, and tight enough that a regression in any stage does.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -139,3 +140,26 @@ def test_portrait_clip_is_analysed_upright(analysed: dict) -> None:
     assert summary["video"]["rotation_deg"] in (90, 270)
     assert summary["video"]["height"] > summary["video"]["width"]
     assert summary["view"]["camera_moving"] is True
+
+
+def test_a_cached_rerun_decodes_no_video(analysed: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analysing the same video again into its folder: the pose from landmarks.npz, the
+    stills' frames from .stills-cache, and the same stills in the report (issue #7)."""
+    from analyzer import pose, video
+
+    summary, _, truth, _, folder = analysed[CLIPS[1]]
+    assert summary["flagged_steps"] > 0
+    stills = re.findall(r"data:image/jpeg;base64,[A-Za-z0-9+/=]+", (folder / "report.html").read_text())
+    assert stills and (folder / outputs.STILLS_CACHE_DIR).is_dir()
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the video was decoded")
+
+    for module, name in ((video, "iter_frames"), (video, "read_frames"), (pose, "extract_pose")):
+        monkeypatch.setattr(module, name, fail)
+    p = truth.params
+    athlete = Athlete(p["height_m"], p["mass_kg"], p["sex"], True, True, True)
+    again = pipeline.analyze_video(SAMPLES / f"{CLIPS[1]}.mp4", folder, pipeline.Settings(overlay=False), athlete,
+                                   progress=False)
+    assert again["pose"]["from_cache"] and again["flagged_steps"] == summary["flagged_steps"]
+    assert re.findall(r"data:image/jpeg;base64,[A-Za-z0-9+/=]+", (folder / "report.html").read_text()) == stills
