@@ -20,14 +20,11 @@ Conventions
 * Times and frame indices are those of :mod:`analyzer.video`. Repeated frames
   (``is_repeat``) are not re-run through the model: they carry the landmarks of the
   image they repeat.
-* The runner window: BlazePose's person detector sees the whole picture shrunk to 224x224,
-  where a sprinter a quarter of a wide frame's height is too small to find, and its
-  landmarks are coarser the smaller the person is in its input. :func:`extract_pose`
-  therefore looks at the runner candidate through a square window that follows them, on
-  every picture, and at the whole frame and square search tiles less often (on the shared
-  sprint-start clips the window and tiles took the runner's detection in the first 3 s
-  from 0-80% to 82-100%; on the rendered sprinter the window on every picture raised leg
-  momentum r and lowered hip angle error, ``docs/METHOD.md`` section 8).
+* Small runners: BlazePose's person detector sees the whole picture shrunk to 224x224,
+  where a sprinter a quarter of a wide frame's height is too small to find. Besides the
+  whole frame, :func:`extract_pose` therefore looks in square tiles and in a window that
+  follows the runner (on the shared sprint-start clips this took the runner's detection
+  in the first 3 s from 0-80% to 82-100%).
 * Not detected: NaN coordinates, 0 visibility and presence, ``detected`` False.
 """
 from __future__ import annotations
@@ -76,7 +73,7 @@ DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parent / "models" / "pose_la
 #: decoding cost, not accuracy, grows with size beyond this).
 DEFAULT_MAX_SIDE_PX = 1280
 #: Bump when anything here changes the landmarks a cache would hold.
-CACHE_VERSION = 4
+CACHE_VERSION = 3
 _REQUIRED_TFLITE = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
 _HIPS = np.array([INDEX["left_hip"], INDEX["right_hip"]])
@@ -102,15 +99,6 @@ SWAP_CUES: dict[str, tuple[int, ...]] = {
 #: at 10 fps; rendered samples 0.13 (60 fps) and 0.29 (30 fps); real clips 0.07-0.39,
 #: except 30 fps sprint starts with a small runner (hato72 movie2_b10, b11: 0.52, 0.66).
 MAX_STEP_TO_SEPARATION = 0.5
-
-#: While the runner window holds the runner candidate, the whole frame (which finds the
-#: other people, and the runner again if the window loses them) is looked at once per this
-#: interval (s) instead of on every picture: 8 pictures at 60 fps, 4 at 30 fps. Measured on
-#: the rendered sprinter's eight clips (``scripts/score_synthetic.py --validation``) against
-#: the earlier scheme (whole frame on every other picture, the window only for small
-#: runners): median leg momentum r 0.80 against 0.75, hip flexion 13 against 18 deg RMS;
-#: 1.22 model calls per picture against 1.53 on the benchmark's 1080p clip.
-WHOLE_FRAME_INTERVAL_S = 0.125
 
 
 class PoseModelError(Exception):
@@ -914,11 +902,10 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
     Per distinct picture (repeated frames reuse the previous result):
 
     1. the whole frame goes to a VIDEO-mode landmarker looking for up to *max_people*
-       (only once per :data:`WHOLE_FRAME_INTERVAL_S` while step 2 holds the most active
-       person);
-    2. a second VIDEO-mode landmarker looks at the runner candidate (the most active person
-       so far) in a square window around where they are predicted: a closer view than the
-       whole frame's, and the only one that finds small, distant runners;
+       (every other picture only while step 2 holds the most active person);
+    2. if the current runner candidate (the most active person so far) is not among those
+       poses, a second VIDEO-mode landmarker looks in a square window around where the
+       candidate is predicted (small, distant runners that step 1 misses);
     3. twice a second, and every few frames while nobody is seen, an IMAGE-mode
        landmarker searches overlapping square tiles of the frame (see
        :func:`_square_tiles`), which finds people too small for step 1.
@@ -950,7 +937,6 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
     rate = info.container_fps if info.container_fps > 0 else 30.0
     search_every = max(1, int(round(rate / 2)))  # frames between routine searches
     search_when_lost = max(1, int(round(rate / 6)))  # ... and while nobody is seen
-    whole_every = max(1, int(round(rate * WHOLE_FRAME_INTERVAL_S)))  # pictures, while the window holds
     linker = _Linker(max_gap=max(2, int(round(0.5 * rate))))
     bar, owned = _progress_bar(progress, _expected_frames(info, start_s, end_s), info.path.name, progress_position)
 
@@ -974,11 +960,11 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
                     linker.advance(frame.background_shift_px)
                     store.repeat()
                 else:
-                    # while the window holds the most active person, the whole frame is looked
-                    # at once in `whole_every` pictures only (the window sees the runner better;
-                    # the whole frame is there for the others, and in case the window loses them)
+                    # while the window holds the most active person (a small runner), the whole
+                    # frame is looked at every other picture only (it cannot see that runner
+                    # well; it is there for the others)
                     distinct += 1
-                    skip_whole = (window_held and (distinct - 1) % whole_every != 0
+                    skip_whole = (window_held and distinct % 2 == 0
                                   and window_for == linker.most_active(linker.live(t)))
                     poses, searched, window_for = _detect_frame(
                         models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for,
@@ -987,12 +973,10 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
                     last_search = t if searched else last_search
                     previous = poses
                     frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
-                    # the window holds when it found whom it was sent for (even where the
-                    # de-duplication kept the whole frame's pose of them), and it stays with
-                    # whoever it found, even if it was sent for another
+                    # the window stays with whoever it found, even if it was sent for another
                     found_by_window = frame_ids[poses.source == 1]
-                    window_held = window_for is not None or found_by_window.size > 0
-                    window_for = int(found_by_window[0]) if found_by_window.size > 0 else window_for
+                    window_held = found_by_window.size > 0
+                    window_for = int(found_by_window[0]) if window_held else window_for
                     store.add(poses, frame_ids)
                 index.append(frame.index)
                 times.append(frame.time_s)
@@ -1016,19 +1000,24 @@ def _detect_frame(models: _Landmarkers, image: np.ndarray, time_s: float, scale:
     """Steps 1-3 of :func:`extract_pose` on one picture.
 
     Returns the de-duplicated poses (closer views first: runner window, search tiles,
-    whole frame), whether the tiles were searched, and whom the runner window found (None
-    when it did not find whom it was sent for). The window goes to the most active live
-    person; it keeps its previous person while that one is live, so that its tracking
-    holds. A person the window did not find is not looked for again for *retry* frames
-    (*window_missed*, updated here), so a phantom cannot hold the window while the runner
-    waits. With *skip_whole* the whole-frame pass is left out (the caller does so on most
-    pictures while the window holds the most active person).
+    whole frame), whether the tiles were searched, and whom the runner window followed
+    (None when it found nobody). The window goes to the most active live person who is
+    small in the frame (body size under half the shorter side: the whole-frame pass sees
+    such people coarsely) or whom the whole-frame pass did not see; it keeps its previous
+    person while that one still qualifies, so that its tracking holds. A person the
+    window did not find is not looked for again for *retry* frames (*window_missed*,
+    updated here), so a phantom cannot hold the window while the runner waits. With
+    *skip_whole* the whole-frame pass is left out (the caller does so on every other
+    picture while the window holds its person).
     """
     h, w = image.shape[:2]
     whole = _View(0, 0, w, h)
     found = [_Poses.empty() if skip_whole else
              _result_to_poses(models.detect("frame", image, time_s), whole, scale, full_width, 0)]
-    wanted = [pid for pid in linker.live(t) if t - window_missed.get(pid, -retry - 1) > retry]
+    small = 0.5 * min(h, w) / scale
+    wanted = [pid for pid in linker.live(t)
+              if (linker.people[pid].size < small or not linker.matches(pid, t, found[0].xy).any())
+              and t - window_missed.get(pid, -retry - 1) > retry]
     target = window_for if window_for in wanted else linker.most_active(wanted)
     if target is not None:
         centre, size = linker.predict(target, t)
