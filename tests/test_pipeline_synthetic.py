@@ -100,7 +100,7 @@ def test_injected_swing_lag_reads_later_than_the_clean_steps(analysed: dict) -> 
 def test_balanced_clip_has_no_swing_lag_flag(analysed: dict) -> None:
     """The issue's target: no swing_lag flag on the balanced clip. Through the pose model its
     steps' lags still scatter by tens of ms, with the two legs' steps reading medians of about
-    +42 and -27 ms (docs/METHOD.md section 6); the threshold rises with that run's own spread, so none
+    +32 and -14 ms (docs/METHOD.md section 6); the threshold rises with that run's own spread, so none
     of the 12 stands out. The typical lag is near zero and few steps carry any flag."""
     summary, result = analysed[CLIPS[0]][:2]
     assert summary["steps"] >= 10
