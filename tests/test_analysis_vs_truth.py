@@ -96,9 +96,14 @@ def test_injected_swing_lag_is_recovered_within_a_frame(delay_ms: float, offset_
     """A delay on every left swing reads within a frame on those steps and stays near zero on
     the others. (Delays on every step of one leg are not flagged step by step: they widen the
     run's lag spread, docs/METHOD.md section 6; the flag rule is tested on lags in
-    test_lag_flags_single_out_late_steps_not_a_leg_bias. Open: at this top speed a 50 ms
-    delay on a single left swing after an undelayed one reads only 4-7 ms on this exact
-    input, while the first step's and the rendered samples' single delays read in full.)"""
+    test_lag_flags_single_out_late_steps_not_a_leg_bias.) Measured, not yet handled: a late
+    swing makes the whole body turn (no ground torque in flight), and that turn gives the
+    swing leg's world-frame momentum a second peak at the undelayed time, 2-4 % below the
+    delayed one for a single delay after an undelayed swing (4-5 % when the previous swing
+    was delayed too); at 60 fps the frames then decide which peak is read (a single delay at
+    steps 2 or 6 reads 4-7 ms). Taking the body's turn out (H - yaw rate x the leg's vertical
+    inertia) reads 51-54 ms on every faulted step on this input, but needs the trunk's yaw,
+    which a side view does not give."""
     params = dataclasses.replace(FLYING, faults=faults_on_leg("left", range(0, 40), swing_delay_ms=delay_ms))
     motion, *_, balance = _analyse(params, 60.0, offset_frames=offset_frames)
     faulted = {s.index for s in motion.steps if s.swing_delay_ms}
