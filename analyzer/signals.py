@@ -287,8 +287,6 @@ def derivative(values: np.ndarray, time_s: np.ndarray, *,
         raise ValueError("block_columns must be >= 1")
     values = np.asarray(values, dtype=float)
     time_s = np.asarray(time_s, dtype=float)
-    if block_columns < 1:
-        raise ValueError("block_columns must be >= 1")
     if values.shape[0] < 2:
         return np.full_like(values, np.nan)
     flat, shape = _as_2d(values)
