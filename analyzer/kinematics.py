@@ -42,11 +42,19 @@ class RunnerFrame:
     Attributes:
         direction: +1 when the runner faces/travels toward the image's right, -1 toward its left.
         tilt_rad: angle of the ground line in the image (positive: ground rises to the right);
-            image coordinates are rotated by ``-tilt_rad`` to level them.
-        m_per_px: metres per pixel at the runner's distance.
+            image coordinates are rotated by ``-tilt_rad`` about the picture's centre to level them.
+        m_per_px: metres per pixel at the runner's distance (the median over frames when
+            :attr:`scale_follows_distance`).
         scale_source: ``"height"`` (from the athlete's height) or ``"world_landmarks"``
             (from the pose model's metric world landmarks).
         height_m: the athlete's stature used (given, or estimated from the world landmarks).
+        m_per_px_by_frame: (N,) metres per pixel of each frame; all equal to :attr:`m_per_px`
+            unless the scale follows the runner's distance.
+        scale_follows_distance: the runner's size in the picture changes through the clip (a
+            runner coming toward or going away from the camera, or a panning camera whose
+            distance to the runner changes), so each frame has its own scale
+            (docs/METHOD.md, section 4, "Scale").
+        origin_px: the picture's centre (x, y), from which pixel positions are measured.
     """
 
     direction: int
@@ -54,6 +62,17 @@ class RunnerFrame:
     m_per_px: float
     scale_source: str
     height_m: float
+    m_per_px_by_frame: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
+    scale_follows_distance: bool = False
+    origin_px: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def m_per_px_range(self) -> tuple[float, float]:
+        """5th and 95th percentiles of the frames' metres per pixel (equal with one scale)."""
+        if not self.m_per_px_by_frame.size:
+            return self.m_per_px, self.m_per_px
+        low, high = np.percentile(self.m_per_px_by_frame, [5, 95])
+        return float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -199,21 +218,110 @@ def _leg_lengths(points: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
+#: The scale follows the runner's distance when the extended legs' length in the picture
+#: changes by more than this factor through the clip (95th over 5th percentile of
+#: :func:`extended_leg_length_px`). The shared side views read 1.03-1.39 (pose noise, sprint
+#: starts whose legs stay bent, a panning phone); pans that follow the rendered sprinter from
+#: 6-9 m read 1.65-2.07 (its size about doubles), and shared front and back views of runners
+#: coming toward or going away 2.6-3.7 (docs/METHOD.md, section 4, "Scale").
+SCALE_VARIATION_LIMIT = 1.5
+#: Window of :func:`extended_leg_length_px` (s): longer than a stride (0.45 s sprinting, 0.7 s
+#: jogging), so that every window holds frames with a leg extended.
+SCALE_WINDOW_S = 1.0
+#: Fewer legs than this in a window give no length there (filled from the neighbours).
+_MIN_LEGS_PER_WINDOW = 5
+
+
+def extended_leg_length_px(image_xy_px: np.ndarray, time_s: np.ndarray, window_s: float = SCALE_WINDOW_S) -> np.ndarray:
+    """(N,) the runner's extended-leg length in pixels around each frame.
+
+    The longer side's hip-knee-ankle length is shortened by knee flexion and by
+    foreshortening, never lengthened, so its 90th percentile within a window of *window_s*
+    centred on a frame is the extended leg at that moment's distance from the camera. While
+    the runner's size in the picture changes, a window's percentile leans toward its larger
+    end (by ~13 % for a size growing by a third per second), so a second pass first scales
+    each window's lengths to its centre with the growth rate the first pass found. Computed at
+    centres a quarter window apart and interpolated between them (and held beyond the first
+    and last); NaN when no window has enough legs.
+
+    Args:
+        image_xy_px: (N, 33, 2) image positions (px), NaN where unknown.
+        time_s: (N,) frame times (s).
+        window_s: window length (s).
+    """
+    legs = _leg_lengths(image_xy_px)
+    longer = np.where(np.isfinite(legs).any(axis=1), np.nanmax(np.where(np.isfinite(legs), legs, -np.inf), axis=1), np.nan)
+    n = longer.size
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    time_s = np.asarray(time_s, dtype=float)
+    dt = float(np.median(np.diff(time_s))) if n > 1 else 1.0
+    half = max(1, int(round(0.5 * window_s / dt)))
+    centres = np.arange(0, n, max(1, half // 2))
+    members = centres[:, None] + np.arange(-half, half + 1)[None, :]
+    inside = (members >= 0) & (members < n)
+    windows = longer[np.clip(members, 0, n - 1)]
+    windows[~inside] = np.nan
+    enough = np.isfinite(windows).sum(axis=1) >= _MIN_LEGS_PER_WINDOW
+    if not enough.any():
+        return out
+    centres, windows = centres[enough], windows[enough]
+    offsets_s = time_s[np.clip(members[enough], 0, n - 1)] - time_s[centres][:, None]
+    first = np.nanpercentile(windows, 90, axis=1)
+    growth_per_s = np.gradient(np.log(first), time_s[centres]) if centres.size > 1 else np.zeros(1)
+    levels = np.nanpercentile(windows * np.exp(-growth_per_s[:, None] * offsets_s), 90, axis=1)
+    return np.interp(np.arange(n), centres, levels)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Metres per pixel and where they came from (:func:`estimate_scale`).
+
+    Attributes:
+        m_per_px_by_frame: (N,) metres per pixel of each frame.
+        source: ``"height"`` or ``"world_landmarks"``.
+        height_m: the stature used (given, or estimated from the world landmarks).
+        follows_distance: each frame has its own scale (the runner's size in the picture changes).
+    """
+
+    m_per_px_by_frame: np.ndarray
+    source: str
+    height_m: float
+    follows_distance: bool
+
+    @property
+    def m_per_px(self) -> float:
+        """The clip's typical scale: the median over frames."""
+        return float(np.median(self.m_per_px_by_frame))
+
+
 def estimate_scale(
     image_xy_px: np.ndarray,
     world_xyz_m: np.ndarray,
     *,
     height_m: float | None,
     sex: str,
-) -> tuple[float, str, float]:
-    """Metres per pixel, its source, and the stature used.
+    time_s: np.ndarray | None = None,
+) -> Scale:
+    """Metres per pixel, frame by frame, its source, and the stature used.
 
     With the athlete's height: the legs (hip-knee-ankle) are the body's longest rigid
     chain and lie in the image plane of a side view; their image length (the 90th
     percentile over frames of the longer side, since foreshortening only shortens)
     equals de Leva's thigh + shank fraction of stature. Without it: the same chain in
     MediaPipe's metric world landmarks gives metres per pixel directly, and the stature
-    is estimated from it.
+    is estimated from it. When the legs' length in the picture changes through the clip by
+    more than :data:`SCALE_VARIATION_LIMIT` (the runner's distance to the camera changes),
+    the image length is taken frame by frame (:func:`extended_leg_length_px`) instead of
+    once for the clip.
+
+    Args:
+        image_xy_px: (N, 33, 2) image positions (px).
+        world_xyz_m: (N, 33, 3) MediaPipe world landmarks (m).
+        height_m: the athlete's stature if known.
+        sex: de Leva table for the leg-length fraction.
+        time_s: (N,) frame times (s); without them the scale is one for the clip.
 
     Raises:
         ValueError: when the legs are never seen.
@@ -224,11 +332,22 @@ def estimate_scale(
         raise ValueError("the runner's legs are never fully visible, so no scale can be set")
     fraction = _leg_length_fraction(sex)
     if height_m is not None:
-        return float(fraction * height_m / legs_px_ref), "height", float(height_m)
-    legs_world = _leg_lengths(world_xyz_m)
-    legs_world_ref = np.nanpercentile(np.nanmax(legs_world, axis=1), 90)
-    estimated_height = float(legs_world_ref / fraction)
-    return float(legs_world_ref / legs_px_ref), "world_landmarks", estimated_height
+        legs_m, source, stature = fraction * height_m, "height", float(height_m)
+    else:
+        legs_world = _leg_lengths(world_xyz_m)
+        legs_m = float(np.nanpercentile(np.nanmax(legs_world, axis=1), 90))
+        source, stature = "world_landmarks", legs_m / fraction
+    n = legs_px.shape[0]
+    by_frame_px = np.full(n, legs_px_ref)
+    follows = False
+    if time_s is not None and n > 1:
+        track_px = extended_leg_length_px(image_xy_px, np.asarray(time_s, dtype=float))
+        seen = np.isfinite(legs_px).any(axis=1) & np.isfinite(track_px)
+        if seen.sum() >= _MIN_LEGS_PER_WINDOW:
+            low, high = np.percentile(track_px[seen], [5, 95])
+            if low > 0 and high / low > SCALE_VARIATION_LIMIT:
+                by_frame_px, follows = track_px, True
+    return Scale(legs_m / by_frame_px, source, float(stature), follows)
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,17 +415,24 @@ def image_to_runner_plane(image_xy_px: np.ndarray, frame: RunnerFrame) -> np.nda
 
 
 def _runner_plane_into(image_xy_px: np.ndarray, frame: RunnerFrame, forward: np.ndarray, up: np.ndarray) -> None:
-    """:func:`image_to_runner_plane` written into *forward* and *up* (views of a larger array)."""
+    """:func:`image_to_runner_plane` written into *forward* and *up* (views of a larger array).
+
+    Pixels are measured from the picture's centre (the camera's axis), so that a scale that
+    follows the runner's distance keeps the ground where it is: a level camera at height h
+    sees the ground (h·f/Z) px below its centre, which is h metres at (Z/f) m per px.
+    """
     c, s = np.cos(-frame.tilt_rad), np.sin(-frame.tilt_rad)
-    x = image_xy_px[..., 0]
-    y_up = -image_xy_px[..., 1]
+    x = image_xy_px[..., 0] - frame.origin_px[0]
+    y_up = frame.origin_px[1] - image_xy_px[..., 1]
     np.multiply(c, x, out=forward)
     forward -= s * y_up
     np.multiply(s, x, out=up)
     up += c * y_up
+    scale = frame.m_per_px_by_frame if frame.m_per_px_by_frame.size else np.asarray(frame.m_per_px)
+    scale = scale.reshape(scale.shape + (1,) * (forward.ndim - scale.ndim))  # (N, 1) over the landmarks
     forward *= frame.direction
-    forward *= frame.m_per_px
-    up *= frame.m_per_px
+    forward *= scale
+    up *= scale
 
 
 def from_pose(
@@ -316,6 +442,7 @@ def from_pose(
     time_s: np.ndarray,
     *,
     image_width_px: float,
+    image_height_px: float,
     is_repeat: np.ndarray | None = None,
     height_m: float | None = None,
     sex: str = "male",
@@ -331,7 +458,8 @@ def from_pose(
         world_xyz_m: (N, 33, 3) MediaPipe world landmarks (m).
         visibility: (N, 33) MediaPipe visibility in [0, 1].
         time_s: (N,) frame times (s).
-        image_width_px: frame width (for the ground-line fit).
+        image_width_px: frame width (for the ground-line fit and the picture's centre).
+        image_height_px: frame height (the picture's centre).
         is_repeat: (N,) frames that repeat the previous image; their samples are dropped
             and re-created by interpolation between distinct images.
         height_m: the athlete's stature if known (sets the scale); else estimated.
@@ -352,8 +480,11 @@ def from_pose(
 
     direction = estimate_direction(image_xy)
     tilt = estimate_tilt_rad(image_xy, image_width_px, camera_moving)
-    m_per_px, source, used_height = estimate_scale(image_xy, world, height_m=height_m, sex=sex)
-    frame = RunnerFrame(direction, tilt, m_per_px, source, used_height)
+    scale = estimate_scale(image_xy, world, height_m=height_m, sex=sex, time_s=time_s)
+    used_height = scale.height_m
+    frame = RunnerFrame(direction, tilt, scale.m_per_px, scale.source, used_height,
+                        m_per_px_by_frame=scale.m_per_px_by_frame, scale_follows_distance=scale.follows_distance,
+                        origin_px=(0.5 * image_width_px, 0.5 * image_height_px))
 
     # The runner-frame points are written in place and each input freed once used, so that
     # a long clip holds few (N, 33, k) arrays at once (10 minutes at 60 fps: 28 MB for k = 3).

@@ -136,7 +136,7 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     try:
         kin = kinematics.from_pose(
             track.image_xy_px, track.world_xyz_m, track.visibility, track.time_s,
-            image_width_px=track.image_width, is_repeat=track.is_repeat, height_m=athlete.height_m,
+            image_width_px=track.image_width, image_height_px=track.image_height, is_repeat=track.is_repeat, height_m=athlete.height_m,
             sex=athlete.sex, camera_moving=assessment.camera_moving, depth=settings.depth,  # type: ignore[arg-type]
         )
     except ValueError as exc:
@@ -326,6 +326,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
                   "m_per_px": result.kinematics.frame.m_per_px if result.kinematics.frame else None,
                   "direction": "left_to_right" if (result.kinematics.frame and result.kinematics.frame.direction > 0) else "right_to_left",
                   "tilt_deg": float(np.degrees(result.kinematics.frame.tilt_rad)) if result.kinematics.frame else 0.0,
+                  "follows_distance": bool(result.kinematics.frame and result.kinematics.frame.scale_follows_distance),
+                  "m_per_px_range": list(result.kinematics.frame.m_per_px_range) if result.kinematics.frame else None,
                   "step_length_measured": travel_ok},
         "pose": {
             "model": track.model_name, "detected_fraction": float(np.mean(track.detected)),
