@@ -271,7 +271,7 @@ def step_rows(result: AnalysisResult) -> list[dict[str, Any]]:
             "step_frequency_hz": s.step_frequency_hz,
             "push_peak_s": b.push_peak_s, "swing_peak_s": b.swing_peak_s, "lag_ms": b.lag_ms,
             "counterbalance_ratio": b.counterbalance_ratio, "flagged": b.flagged, "flag_reason": b.flag_reason,
-            "flag_kinds": ";".join(b.flag_kinds), "lag_xcorr_ms": b.lag_xcorr_ms,
+            "flag_kinds": ";".join(b.flag_kinds), "lag_centroid_ms": b.lag_centroid_ms,
             "push_peak_kg_m2_s": b.push_peak_kg_m2_s, "swing_peak_kg_m2_s": b.swing_peak_kg_m2_s,
             "push_peak_norm": b.push_peak_kg_m2_s / norm, "swing_peak_norm": b.swing_peak_kg_m2_s / norm,
             "ground_impulse_norm": b.ground_impulse_kg_m2_s / norm,
@@ -349,6 +349,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "counterbalance": {
             "lag_threshold_ms": bal.lag_threshold_ms,
             "lag_scatter_ms": bal.lag_scatter_ms,
+            "centroid_lag_threshold_ms": bal.centroid_lag_threshold_ms,
+            "centroid_lag_scatter_ms": bal.centroid_lag_scatter_ms,
             "ratio_threshold": bal.ratio_limit,
             "ratio_threshold_relative": bal.thresholds.ratio,
             "flags_suppressed": not result.view.counterbalance_trusted,

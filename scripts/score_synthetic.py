@@ -57,6 +57,32 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(top_speed_m_s=8.0, step_frequency_hz=4.0),
         fps=30.0, duration_s=4.0, camera="pan", camera_side="right", distance_m=9.0,
         render=RenderOptions(background="stadium", seed=26)),
+    # Rendered later (session 13) and scored before anything was chosen on them; the choice
+    # of the swing_lag rule was made on the clips above and then checked here.
+    "ho_left_lag45_60fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("left", steps=range(2, 13, 3), swing_delay_ms=45.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="park", seed=41)),
+    "ho_right_lag40_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4, faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=40.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=7.0,
+        render=RenderOptions(background="stadium", seed=42)),
+    "ho_left_lag50_30fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("left", steps=range(1, 13, 3), swing_delay_ms=50.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="plain", seed=43)),
+    "ho_balanced_60fps_track": ClipSpec(
+        params=SprinterParams(top_speed_m_s=9.5),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=44)),
+    "ho_right_lag55_60fps_pan": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("right", steps=range(2, 13, 4), swing_delay_ms=55.0)),
+        fps=60.0, duration_s=3.0, camera="pan", camera_side="right", distance_m=7.0,
+        render=RenderOptions(background="park", seed=45)),
+    "ho_balanced_120fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.5),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="plain", seed=46)),
 }
 
 

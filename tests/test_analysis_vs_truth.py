@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analyzer import counterbalance, kinematics, momentum, steps
-from analyzer.counterbalance import Thresholds, robust_scatter
+from analyzer.counterbalance import Thresholds, late_by_both, robust_scatter
 from analyzer.synthetic.motion import SprinterParams, StepFault, faults_on_leg, simulate
 from analyzer.synthetic.truth import compute_truth
 
@@ -116,23 +116,28 @@ def test_injected_swing_lag_is_recovered_within_a_frame(delay_ms: float, offset_
 
 @pytest.mark.parametrize("late_ms", [33.0, 50.0])
 def test_lag_flags_single_out_late_steps_not_a_leg_bias(late_ms: float) -> None:
-    """The swing_lag rule (threshold = max(option, 1.25 frames, 2 x the run's lag scatter)) on
-    12 steps' lags at 60 fps: two late steps among steps scattering by a few ms stand out;
-    a near/far leg bias of +-23 ms (what the pose model gives the balanced rendered
-    sprinter) flags nothing."""
+    """The swing_lag rule (:func:`late_by_both` with the thresholds in force at 60 fps) on 12
+    steps: two steps whose whole swing is late (peak lag + late_ms, centroid lag + a third of
+    it, the share such a delay moves the bulk) stand out among steps scattering by a few ms. A
+    near/far leg bias flags nothing: the balanced rendered sample's steps read peak lags of
+    +32 and -14 ms and centroid lags of -10 and +6 ms by push leg (docs/METHOD.md, section 6).
+    Neither does a peak that moves alone (a misplaced far limb), nor a bulk that moves alone."""
     rng = np.random.default_rng(3)
-    noise = rng.normal(0.0, 4.0, 12)
+    peak, bulk = rng.normal(0.0, 4.0, 12), rng.normal(0.0, 2.0, 12)
     thresholds = Thresholds()
 
-    def flagged(lags: np.ndarray) -> np.ndarray:
-        limit = thresholds.effective_lag_ms(60.0, robust_scatter(lags))
-        return np.flatnonzero(lags > limit)
+    def flagged(peak_ms: np.ndarray, bulk_ms: np.ndarray) -> list[int]:
+        peak_limit = thresholds.effective_lag_ms(60.0)
+        bulk_limit = thresholds.effective_centroid_lag_ms(60.0, robust_scatter(bulk_ms))
+        return [i for i in range(12) if late_by_both(peak_ms[i], bulk_ms[i], peak_limit, bulk_limit)]
 
-    late = noise.copy()
-    late[[4, 9]] += late_ms
-    assert flagged(late).tolist() == [4, 9]
-    leg_bias = noise + np.where(np.arange(12) % 2 == 0, 23.0, -23.0)
-    assert flagged(leg_bias).size == 0
+    late = np.zeros(12)
+    late[[4, 9]] = late_ms
+    assert flagged(peak + late, bulk + late / 3) == [4, 9]
+    by_leg = np.arange(12) % 2 == 0
+    assert flagged(peak + np.where(by_leg, 32.0, -14.0), bulk + np.where(by_leg, -10.0, 6.0)) == []
+    assert flagged(peak + late, bulk) == []
+    assert flagged(peak, bulk + late / 3) == []
 
 
 def test_reduced_swing_amplitude_lowers_that_steps_ratio() -> None:

@@ -21,10 +21,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from analyzer.counterbalance import late_by_both
 from analyzer.landmarks import INDEX, NUM_LANDMARKS, SIDES
 
-#: Flag thresholds the example uses (the analysis owns the real ones).
+#: Flag thresholds the example uses (the analysis owns the real ones and the rule,
+#: :func:`analyzer.counterbalance.late_by_both`).
 LAG_THRESHOLD_MS = 40.0
+CENTROID_LAG_THRESHOLD_MS = 10.0
 RATIO_THRESHOLD = 0.80
 
 _STEP_TIME_S = 0.225
@@ -93,8 +96,9 @@ def _plan_steps(duration_s: float, faults: dict[int, str], stop_step: int | None
         if faults.get(number) in ("under_counterbalanced", "both"):
             ratio = 0.64 + rng.normal(0, 0.03)
         lag_ms, ratio = round(lag_ms, 1), round(ratio, 3)
+        lag_centroid_ms = round(lag_ms / 3 + rng.normal(0, 2), 1)  # the bulk moves by part of a peak's lag
         kinds = []
-        if lag_ms > LAG_THRESHOLD_MS:
+        if late_by_both(lag_ms, lag_centroid_ms, LAG_THRESHOLD_MS, CENTROID_LAG_THRESHOLD_MS):
             kinds.append("swing_lag")
         if ratio < RATIO_THRESHOLD:
             kinds.append("under_counterbalanced")
@@ -120,6 +124,7 @@ def _plan_steps(duration_s: float, faults: dict[int, str], stop_step: int | None
             "push_peak_s": round(push_peak_s, 4),
             "swing_peak_s": round(push_peak_s + lag_ms / 1000.0, 4),
             "lag_ms": lag_ms,
+            "lag_centroid_ms": lag_centroid_ms,
             "counterbalance_ratio": ratio,
             "flagged": bool(kinds),
             "flag_reason": ("Flagged because " + " and ".join(reasons[k] for k in kinds) + ".") if kinds else "",
@@ -363,6 +368,7 @@ def example_run(
         "versions": {"analyzer": "0.1.0", "mediapipe": "example", "python": "3.11"},
         "counterbalance": {
             "lag_threshold_ms": LAG_THRESHOLD_MS,
+            "centroid_lag_threshold_ms": CENTROID_LAG_THRESHOLD_MS,
             "ratio_threshold": RATIO_THRESHOLD,
             "rising_together": {"slope": slope, "correlation": correlation,
                                 "stops_keeping_up_at_step": stop, "sentence": sentence},

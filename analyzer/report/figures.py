@@ -286,6 +286,7 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     """Lag and counterbalance ratio per step, each with its flag threshold drawn."""
     counterbalance = summary.get("counterbalance") or {}
     lag_threshold = to_float(counterbalance.get("lag_threshold_ms"))
+    centroid_threshold = to_float(counterbalance.get("centroid_lag_threshold_ms"))
     ratio_threshold = to_float(counterbalance.get("ratio_threshold"))
     uncertainty = timing_uncertainty_ms(summary)
     numbers = [step_number(s) for s in steps]
@@ -294,8 +295,10 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     fig = _subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         subplot_titles=("Lag (ms): swing peak after push peak",
                                         "Ratio: swing peak ÷ push peak"))
+    bulk = [to_float(s.get("lag_centroid_ms")) for s in steps]
+    lag_hover = [h + (f"<br>bulk of the swing {b:+.0f} ms" if math.isfinite(b) else "") for h, b in zip(hover, bulk)]
     fig.add_bar(x=numbers, y=_step_values(steps, "lag_ms"), name="Lag", width=0.7,
-                marker_color=_bar_colours(steps, "swing_lag"), customdata=hover,
+                marker_color=_bar_colours(steps, "swing_lag"), customdata=lag_hover,
                 error_y=dict(type="constant", value=uncertainty, color="#52606D", thickness=1, width=3)
                 if math.isfinite(uncertainty) else None,
                 hovertemplate="%{customdata}<br>lag %{y:.0f} ms<extra></extra>", row=1, col=1)
@@ -306,7 +309,9 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     _note_if_empty(fig, fig.data[1].y, "No ratio measured: a peak is missing in every step", row=2)
     if math.isfinite(lag_threshold):
         fig.add_hline(y=lag_threshold, row=1, col=1, line=dict(color=palette.FLAG, dash="dash", width=1.5),
-                      annotation_text=f"flagged above {lag_threshold:.0f} ms",
+                      annotation_text=f"flagged above {lag_threshold:.0f} ms"
+                      + (f" when the bulk is over {centroid_threshold:.0f} ms late too"
+                         if math.isfinite(centroid_threshold) else ""),
                       annotation_position="top left", annotation_font_color=palette.FLAG,
                       annotation_bgcolor=_LABEL_BG)
     fig.add_hline(y=1.0, row=2, col=1, line=dict(color="#52606D", dash="dot", width=1),

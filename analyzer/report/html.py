@@ -277,8 +277,10 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
     timing_kind = "doubtful" if doubtful else ""
     check_fps = "impossible for a runner: check the frame rate"
     rules = []
+    centroid_threshold = to_float(counterbalance.get("centroid_lag_threshold_ms"))
     if math.isfinite(lag_threshold):
-        rules.append(f"lag > {lag_threshold:.0f} ms")
+        rules.append(f"lag > {lag_threshold:.0f} ms"
+                     + (f" with bulk > {centroid_threshold:.0f} ms" if math.isfinite(centroid_threshold) else ""))
     if math.isfinite(ratio_threshold):
         rules.append(f"ratio < {ratio_threshold:.2f}")
     cards = (
@@ -333,10 +335,13 @@ def _timeline_section() -> str:
 def _per_step_section(summary: Mapping[str, Any]) -> str:
     counterbalance = summary.get("counterbalance") or {}
     lag_t = to_float(counterbalance.get("lag_threshold_ms"))
+    bulk_t = to_float(counterbalance.get("centroid_lag_threshold_ms"))
     ratio_t = to_float(counterbalance.get("ratio_threshold"))
     rule = []
     if math.isfinite(lag_t):
-        rule.append(f"the swing side peaks more than {lag_t:.0f} ms after the push side")
+        rule.append(f"the swing side peaks more than {lag_t:.0f} ms after the push side"
+                    + (f" and the bulk of its rotation comes more than {bulk_t:.0f} ms after the push side's"
+                       if math.isfinite(bulk_t) else ""))
     if math.isfinite(ratio_t):
         rule.append(f"its peak is below {ratio_t:.2f} of the push side's")
     rule_text = f" A step is flagged when {' or '.join(rule)}." if rule else ""
@@ -530,6 +535,7 @@ def _video_section(overlay_relpath: str | None) -> str:
 def _how_to_read(summary: Mapping[str, Any]) -> str:
     counterbalance = summary.get("counterbalance") or {}
     lag_t = fmt_number(counterbalance.get("lag_threshold_ms"), 0, "ms")
+    bulk_t = fmt_number(counterbalance.get("centroid_lag_threshold_ms"), 0, "ms")
     ratio_t = fmt_ratio(counterbalance.get("ratio_threshold"))
     items = (
         ("Push side and swing side",
@@ -540,7 +546,11 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
          "signed so that above zero means the side is doing its job. When the run is balanced they rise and "
          "fall together, and the swing curve is about as high as the push curve."),
         ("Lag", f"Time from the push side's peak to the swing side's peak; positive means the swing side was "
-                f"later. Flagged above {lag_t}."),
+                f"later. Flagged above {lag_t}"
+                + (f" when the bulk of the swing's rotation (its centroid, in the chart's hover) is also more than "
+                   f"{bulk_t} later than the push side's: a broad peak alone moves with the measurement noise"
+                   if math.isfinite(to_float(counterbalance.get("centroid_lag_threshold_ms"))) else "")
+                + "."),
         ("Ratio", f"Swing peak divided by push peak; 1.00 means equal. Flagged below {ratio_t}."),
         ("Raw momenta",
          "Arms, torso, push leg, swing leg and whole body are available from the legend, signed as in the "
