@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     flags = common.add_argument_group("counterbalance flags")
     flags.add_argument("--lag-threshold-ms", type=_number, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",
                        help=f"flag a step when the swing side peaks this much later than the push side "
+                            f"and the bulk of its rotation is late too, beyond the run's own spread "
                             f"(default {DEFAULT_LAG_THRESHOLD_MS:g} ms; never below 1.25 frame intervals)")
     flags.add_argument("--ratio-threshold", type=_number, default=DEFAULT_RATIO_THRESHOLD, metavar="R",
                        help=f"flag a step when its swing/push ratio is below R x the run's median "
