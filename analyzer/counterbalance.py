@@ -298,8 +298,8 @@ def analyse_counterbalance(
         if late_by_both(r["lag_ms"], r["lag_centroid_ms"], lag_threshold, centroid_threshold):
             kinds.append("swing_lag")
             reasons.append(f"the swing side peaked {_ms(r['lag_ms'], lag_threshold)} after the push side "
-                           f"(limit {_ms(lag_threshold, r['lag_ms'])}) and the bulk of its rotation came "
-                           f"{_ms(r['lag_centroid_ms'], centroid_threshold)} later (limit "
+                           f"(limit {_ms(lag_threshold, r['lag_ms'])}) and the bulk of its rotation "
+                           f"{_ms(r['lag_centroid_ms'], centroid_threshold)} after the push side's (limit "
                            f"{_ms(centroid_threshold, r['lag_centroid_ms'])})")
         if np.isfinite(r["counterbalance_ratio"]) and r["counterbalance_ratio"] < ratio_limit:
             kinds.append("under_counterbalanced")
