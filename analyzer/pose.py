@@ -658,14 +658,14 @@ SMOOTH_PATH = SwapModel(displacement=0.0, acceleration=1.0, switch=3.0, state=1.
 PATH_TERM_BLOCK_FRAMES = 4096
 
 
-def _path_terms(pos: np.ndarray, block_frames: int = PATH_TERM_BLOCK_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+def _path_terms(pos: np.ndarray, block_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The labelled paths' displacement and acceleration terms of :func:`_viterbi_swaps`.
 
     *pos* (M, 2, J, 2) as there, M >= 3. Returns ``disp`` (2, 2, M-1): ``disp[a, b, t]``
     from frame t in state a to frame t+1 in state b, and ``acc`` (2, 2, 2, M-2):
     ``acc[c, a, b, t]`` over frames (t, t+1, t+2) in states (c, a, b); each the mean over
     the two sides and J landmarks of a Euclidean norm (pixels per frame, per frame squared).
-    Computed *block_frames* frames at a time, so that the transient stays bounded whatever
+    Computed *block_frames* (default :data:`PATH_TERM_BLOCK_FRAMES`) frames at a time, so that the transient stays bounded whatever
     the segment's length; every element goes through the same operations as when computed
     at once, so the result is bit-identical (tested).
     """
@@ -673,7 +673,7 @@ def _path_terms(pos: np.ndarray, block_frames: int = PATH_TERM_BLOCK_FRAMES) -> 
     states = np.stack([pos, pos[:, ::-1]])  # (2, M, 2, J, 2)
     disp = np.empty((2, 2, m - 1))
     acc = np.empty((2, 2, 2, m - 2))
-    step = max(1, int(block_frames))
+    step = max(1, int(PATH_TERM_BLOCK_FRAMES if block_frames is None else block_frames))
     for lo in range(0, m - 1, step):
         hi = min(lo + step, m - 1)
         disp[..., lo:hi] = np.linalg.norm(states[None, :, lo + 1:hi + 1] - states[:, None, lo:hi],
