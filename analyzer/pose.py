@@ -665,9 +665,10 @@ def _path_terms(pos: np.ndarray, block_frames: int | None = None) -> tuple[np.nd
     from frame t in state a to frame t+1 in state b, and ``acc`` (2, 2, 2, M-2):
     ``acc[c, a, b, t]`` over frames (t, t+1, t+2) in states (c, a, b); each the mean over
     the two sides and J landmarks of a Euclidean norm (pixels per frame, per frame squared).
-    Computed *block_frames* (default :data:`PATH_TERM_BLOCK_FRAMES`) frames at a time, so that the transient stays bounded whatever
-    the segment's length; every element goes through the same operations as when computed
-    at once, so the result is bit-identical (tested).
+    Computed *block_frames* (default :data:`PATH_TERM_BLOCK_FRAMES`) frames at a time, so
+    that the transient stays bounded whatever the segment's length; every element goes
+    through the same operations as when computed at once, so the result is bit-identical
+    (tested).
     """
     m = pos.shape[0]
     states = np.stack([pos, pos[:, ::-1]])  # (2, M, 2, J, 2)

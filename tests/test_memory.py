@@ -75,7 +75,8 @@ def test_track_assembly_transient_stays_near_the_track_size(monkeypatch: pytest.
     tracemalloc.start()
     try:
         start = tracemalloc.get_traced_memory()[0]
-        track = pose._assemble_track(info, pose.DEFAULT_MODEL_PATH, *args, store, 0, "test", True)  # type: ignore[arg-type]
+        track = pose._assemble_track(info, pose.DEFAULT_MODEL_PATH, *args, store, 0,  # type: ignore[arg-type]
+                                     "test", True)
         peak = tracemalloc.get_traced_memory()[1] - start
     finally:
         tracemalloc.stop()
