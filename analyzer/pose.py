@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import atomic
+from . import atomic, memory
 from .landmarks import ARM_PARTS, INDEX, LEG_PARTS, MIRROR, NUM_LANDMARKS, side_index
 from .signals import quiet_nan_warnings
 from .video import VideoInfo, iter_frames
@@ -651,6 +651,43 @@ NEAREST_PATH = SwapModel(displacement=1.0, acceleration=0.3, switch=0.0, state=0
 SMOOTH_PATH = SwapModel(displacement=0.0, acceleration=1.0, switch=3.0, state=1.0)
 
 
+#: Frames per block in :func:`_path_terms`. Its intermediates are (2, 2, 2, block, 2, J, 2)
+#: float64: about 10 MB per temporary for the arms' five cue landmarks at 4 096 frames,
+#: where the whole segment's at once were about 30 MB per 10 000 frames (about 145 MB of
+#: transient for the arms of a 10-minute 60 fps clip, on top of the pose stage).
+PATH_TERM_BLOCK_FRAMES = 4096
+
+
+def _path_terms(pos: np.ndarray, block_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled paths' displacement and acceleration terms of :func:`_viterbi_swaps`.
+
+    *pos* (M, 2, J, 2) as there, M >= 3. Returns ``disp`` (2, 2, M-1): ``disp[a, b, t]``
+    from frame t in state a to frame t+1 in state b, and ``acc`` (2, 2, 2, M-2):
+    ``acc[c, a, b, t]`` over frames (t, t+1, t+2) in states (c, a, b); each the mean over
+    the two sides and J landmarks of a Euclidean norm (pixels per frame, per frame squared).
+    Computed *block_frames* (default :data:`PATH_TERM_BLOCK_FRAMES`) frames at a time, so
+    that the transient stays bounded whatever the segment's length; every element goes
+    through the same operations as when computed at once, so the result is bit-identical
+    (tested).
+    """
+    m = pos.shape[0]
+    states = np.stack([pos, pos[:, ::-1]])  # (2, M, 2, J, 2)
+    disp = np.empty((2, 2, m - 1))
+    acc = np.empty((2, 2, 2, m - 2))
+    step = max(1, int(PATH_TERM_BLOCK_FRAMES if block_frames is None else block_frames))
+    for lo in range(0, m - 1, step):
+        hi = min(lo + step, m - 1)
+        disp[..., lo:hi] = np.linalg.norm(states[None, :, lo + 1:hi + 1] - states[:, None, lo:hi],
+                                          axis=-1).mean(axis=(-1, -2))
+    for lo in range(0, m - 2, step):
+        hi = min(lo + step, m - 2)
+        x0 = states[:, None, None, lo:hi]
+        x1 = states[None, :, None, lo + 1:hi + 1]
+        x2 = states[None, None, :, lo + 2:hi + 2]
+        acc[..., lo:hi] = np.linalg.norm(x2 - 2 * x1 + x0, axis=-1).mean(axis=(-1, -2))
+    return disp, acc
+
+
 def _viterbi_swaps(pos: np.ndarray, model: SwapModel) -> np.ndarray:
     """Labelling (M,) bool of one limb group over M frames of one continuous segment.
 
@@ -666,14 +703,7 @@ def _viterbi_swaps(pos: np.ndarray, model: SwapModel) -> np.ndarray:
     m = pos.shape[0]
     if m < 3:
         return np.zeros(m, dtype=bool)
-    states = np.stack([pos, pos[:, ::-1]])  # (2, M, 2, J, 2)
-    # disp[a, b, t]: from frame t in state a to frame t+1 in state b
-    disp = np.linalg.norm(states[None, :, 1:] - states[:, None, :-1], axis=-1).mean(axis=(-1, -2))
-    # acc[c, a, b, t]: over frames (t, t+1, t+2) in states (c, a, b)
-    x0 = states[:, None, None, :-2]
-    x1 = states[None, :, None, 1:-1]
-    x2 = states[None, None, :, 2:]
-    acc = np.linalg.norm(x2 - 2 * x1 + x0, axis=-1).mean(axis=(-1, -2))
+    disp, acc = _path_terms(pos)
     disp = model.displacement * disp / (float(np.median(disp[0, 0])) or 1.0)
     triple = model.acceleration * acc / (float(np.median(acc[0, 0, 0])) or 1.0) + disp[None, :, :, 1:]
     unary = np.zeros((m, 2))
@@ -753,8 +783,18 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
         number of swap episodes (runs of consecutive corrected frames, per group).
     """
     xy = np.array(image_xy, dtype=float, copy=True)
-    n = xy.shape[0]
     companions = [None if a is None else np.array(a, copy=True) for a in (image_z, world_xyz, visibility, presence)]
+    swapped, episodes = _fix_swaps_in_place(xy, companions, is_repeat=is_repeat, max_gap=max_gap)
+    return SwapCorrection(xy, *companions, swapped=swapped, episodes=episodes)
+
+
+def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], *,
+                        is_repeat: np.ndarray | None = None, max_gap: int = 2) -> tuple[np.ndarray, int]:
+    """:func:`fix_left_right_swaps` on arrays the caller owns, corrected in place (no copies:
+    :func:`_assemble_track` holds the only reference to a long clip's track, 2.1 KB per
+    frame). *xy* (N, 33, 2) float64, *companions* (N, 33[, 3]) or None. Returns the (N, G)
+    swapped mask and the number of episodes."""
+    n = xy.shape[0]
     repeat = np.zeros(n, dtype=bool) if is_repeat is None else np.asarray(is_repeat, dtype=bool)
     detected = np.isfinite(xy).all(axis=(-1, -2))
 
@@ -770,8 +810,8 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
         if usable.size:
             breaks = np.flatnonzero(np.diff(usable) > max_gap + 1) + 1
             for seg in np.split(usable, breaks):
-                rel = xy[seg] - mid_hip[seg]
-                pos = np.stack([rel[:, cue_left], rel[:, mirror[cue_left]]], axis=1)
+                rows = seg[:, None]  # the cue landmarks only, relative to the mid-hip
+                pos = np.stack([xy[rows, cue_left] - mid_hip[seg], xy[rows, mirror[cue_left]] - mid_hip[seg]], axis=1)
                 swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
         _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
@@ -790,8 +830,7 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
                 _swap_sides(arr, np.flatnonzero(swapped[:, g]), left, right)
 
     padded = np.pad(swapped, ((1, 0), (0, 0)))
-    episodes = int(np.sum(padded[1:] & ~padded[:-1]))
-    return SwapCorrection(xy, *companions, swapped=swapped, episodes=episodes)
+    return swapped, int(np.sum(padded[1:] & ~padded[:-1]))
 
 
 # --------------------------------------------------------------------------- extraction
@@ -987,6 +1026,10 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
         if owned:
             bar.close()
 
+    # The landmarkers are closed and the reader thread has stopped: the memory their
+    # threads freed (about 170 MB on a 1080p clip, in their own malloc arenas, which this
+    # thread's allocations cannot reuse) goes back before the track is assembled on top.
+    memory.release_free_heap()
     most_active = linker.most_active()
     runner = -1 if most_active is None else most_active
     return _assemble_track(info, model, index, times, repeats, shifts, store, runner,
@@ -1064,12 +1107,8 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
 
     swap_fixed = np.zeros((n, len(SWAP_GROUPS)), dtype=bool)
     episodes = 0
-    if fix_swaps and n:
-        fix = fix_left_right_swaps(xy, z, world, vis, pres, is_repeat=is_repeat)
-        assert fix.image_z is not None and fix.world_xyz is not None
-        assert fix.visibility is not None and fix.presence is not None
-        xy, z, world, vis, pres = fix.image_xy, fix.image_z, fix.world_xyz, fix.visibility, fix.presence
-        swap_fixed, episodes = fix.swapped, fix.episodes
+    if fix_swaps and n:  # in place: these arrays are ours (fix_left_right_swaps would copy them)
+        swap_fixed, episodes = _fix_swaps_in_place(xy, (z, world, vis, pres), is_repeat=is_repeat)
 
     return PoseTrack(
         frame_index=np.asarray(index, dtype=np.int64).reshape(n),

@@ -26,6 +26,7 @@ Linux only (``/proc``). The code measured is the ``analyzer`` package in ``--cod
 
     .venv/bin/python bench/memory_stages.py                      # 600 and 36 000 frames
     .venv/bin/python bench/memory_stages.py --frames 36000 --with-pose
+    .venv/bin/python bench/memory_stages.py --frames 36000 --assembly   # + the pose stage's track assembly
     .venv/bin/python bench/memory_stages.py --code /tmp/old      # a folder holding analyzer/
 """
 from __future__ import annotations
@@ -158,6 +159,9 @@ def child_main(args: argparse.Namespace) -> int:
 
         meter.measure(f"pose on {Path(args.pose_clip).name} (track discarded)", pose_stage)
 
+    if args.assembly:
+        measure_assembly(meter, pose, Path(args.out) / "landmarks.npz")
+
     for module_name, attr, label in STAGES:
         module = importlib.import_module(module_name)
         if hasattr(module, attr):
@@ -187,6 +191,39 @@ def child_main(args: argparse.Namespace) -> int:
     }
     Path(args.result).write_text(json.dumps(result, indent=1), encoding="utf-8")
     return 0
+
+
+def measure_assembly(meter: Meter, pose: Any, npz: Path) -> None:
+    """The end of the pose stage, which the analysis from the cache never runs: the track
+    assembled (``pose._assemble_track``, left/right swap fix included) from a pose store
+    holding the cached track's poses, one per detected frame. Skipped, with a note, for
+    code without that store."""
+    import numpy as np
+
+    if not (hasattr(pose, "_assemble_track") and hasattr(pose, "_PoseStore") and hasattr(pose, "_pixels")):
+        print("no pose._assemble_track/_PoseStore in this code: assembly not measured", file=sys.stderr)
+        return
+    src = pose.PoseTrack.from_npz(npz)
+    width, height = src.image_width, src.image_height
+    view = np.array([[width, height, 0.0, 0.0, 1.0]])
+    store = pose._PoseStore()
+    for t in range(src.num_frames):
+        if not src.detected[t]:
+            store.add(pose._Poses.empty(), np.zeros(0, dtype=int))
+            continue
+        normalised = np.zeros((1, pose.NUM_LANDMARKS, 3))
+        normalised[0, :, :2] = src.image_xy_px[t] / (width, height)
+        normalised[0, :, 2] = src.image_z[t]
+        xy, z = pose._pixels(normalised, view, width)
+        store.add(pose._Poses(xy, z, src.world_xyz_m[t][None], src.visibility[t][None], src.presence[t][None],
+                              np.zeros(1, dtype=int), normalised, view), np.zeros(1, dtype=int))
+    n = src.num_frames
+    lists = (src.frame_index.tolist(), src.time_s.tolist(), src.is_repeat.tolist(),
+             [tuple(row) for row in src.background_shift_px.tolist()])
+    info = dataclasses.make_dataclass("Info", ["width", "height"])(width, height)
+    del src
+    meter.measure(f"pose: track assembly and swap fix ({n} frames, store built from the cache)",
+                  lambda: pose._assemble_track(info, Path(pose.DEFAULT_MODEL_PATH), *lists, store, 0, "", True))
 
 
 # ======================================================================= the parent
@@ -249,7 +286,8 @@ def prepare(clip: Path, frames: int, fps: float, short: Any, out_dir: Path, over
     return looped
 
 
-def run_child(code: Path, video: Path, out_dir: Path, overlay: bool, with_pose: Path | None) -> dict[str, Any]:
+def run_child(code: Path, video: Path, out_dir: Path, overlay: bool, with_pose: Path | None,
+              assembly: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         command = [sys.executable, str(Path(__file__).resolve()), "--child", "--video", str(video),
@@ -258,6 +296,8 @@ def run_child(code: Path, video: Path, out_dir: Path, overlay: bool, with_pose: 
             command.append("--overlay")
         if with_pose is not None:
             command += ["--pose-clip", str(with_pose)]
+        if assembly:
+            command.append("--assembly")
         env = dict(os.environ, PYTHONPATH=str(code))
         proc = subprocess.run(command, env=env, cwd=str(code), check=False)
         if proc.returncode != 0:
@@ -294,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the pose stage on the clip first in the measuring process (about a minute)")
     parser.add_argument("--overlay", action="store_true",
                         help="write overlay.mp4 too (decodes and encodes the whole looped clip: slow)")
+    parser.add_argument("--assembly", action="store_true",
+                        help="first measure the pose stage's end (track assembly, swap fix) on a store of N "
+                             "frames built from the tiled track; the analysis then starts from what it leaves")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="where the outputs go (default: bench/.cache/memory/out)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
@@ -327,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         looped = prepare(clip, frames, fps, short, out_dir, args.overlay)
         print(f"measuring {frames} frames ({looped.name}) ...", file=sys.stderr, flush=True)
         load_before = os.getloadavg()[0]
-        r = run_child(code, looped, out_dir, args.overlay, clip if args.with_pose else None)
+        r = run_child(code, looped, out_dir, args.overlay, clip if args.with_pose else None, args.assembly)
         r["load_1min_before_after"] = [load_before, os.getloadavg()[0]]
         results.append(r)
         print(format_result(r) + "\n", flush=True)
