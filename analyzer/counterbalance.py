@@ -354,6 +354,22 @@ def _ms(value: float, other: float) -> str:
     return f"{value:.{digits}f} ms"
 
 
+def _slope_and_correlation(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
+    """Least-squares slope of *y* on *x* and their Pearson correlation; None where undefined.
+
+    Computed on the values divided by their largest magnitudes, so that peaks of any size
+    (down to subnormal ones, where the fit's SVD fails to converge) give finite answers.
+    """
+    x_scale = float(np.max(np.abs(x))) or 1.0
+    y_scale = float(np.max(np.abs(y))) or 1.0
+    xs, ys = x / x_scale, y / y_scale
+    if not np.ptp(xs) > 0:
+        return None, None
+    slope = float(np.polyfit(xs, ys, 1)[0]) * y_scale / x_scale
+    correlation = float(np.clip(np.corrcoef(xs, ys)[0, 1], -1.0, 1.0)) if np.ptp(ys) > 0 else None
+    return (slope if np.isfinite(slope) else None), correlation
+
+
 def rising_together(
     push_peaks: list[float], swing_peaks: list[float], step_numbers: list[int], keep_up_fraction: float = KEEP_UP_FRACTION
 ) -> RisingTogether:
@@ -370,8 +386,7 @@ def rising_together(
     if ok.sum() < 4:
         return RisingTogether(None, None, None, "Too few steps to judge whether the swing side rises with the push side.")
     p, s, numbers = push[ok], swing[ok], np.asarray(step_numbers)[ok]
-    slope = float(np.polyfit(p, s, 1)[0]) if np.ptp(p) > 0 else None
-    correlation = float(np.corrcoef(p, s)[0, 1]) if np.ptp(p) > 0 and np.ptp(s) > 0 else None
+    slope, correlation = _slope_and_correlation(p, s)
     ratio = s / p
     baseline = float(np.median(ratio[:3]))
     scatter = robust_scatter(ratio)
