@@ -339,10 +339,11 @@ def late_by_both(lag_ms: float, lag_centroid_ms: float, lag_threshold_ms: float,
     Through the pose model a single step's peak lag scatters by tens of ms (a misplaced far
     limb moves a broad peak), about as much as the delays to be found; the centroid lag
     scatters 3-4 times less but reads only part of a delay. Requiring both keeps the steps
-    whose whole swing is late and drops most of those whose peak alone moved: on the rendered
-    clips, 5 of 10 injected delays flagged with 4 false flags where the peak lag alone (with
-    a scatter-raised threshold) flagged 3 with 4, and 1 of 7 with 3 false flags where it
-    flagged 1 with 6 on six clips rendered afterwards (docs/METHOD.md, section 6).
+    whose whole swing is late and drops many of those whose peak alone moved: on the three
+    samples and five validation renders, 4 of 10 injected delays flagged with 5 false flags
+    where one scale per clip and the peak lag alone (with a scatter-raised threshold) flagged
+    3 with 4, and 1 of 7 with 4 false flags where that flagged 1 with 6 on six clips rendered
+    afterwards (docs/METHOD.md, section 6).
     """
     return bool(np.isfinite(lag_ms) and np.isfinite(lag_centroid_ms)
                 and lag_ms > lag_threshold_ms and lag_centroid_ms > centroid_threshold_ms)
