@@ -249,13 +249,22 @@ def extended_leg_length_px(image_xy_px: np.ndarray, time_s: np.ndarray, window_s
         time_s: (N,) frame times (s).
         window_s: window length (s).
     """
-    legs = _leg_lengths(image_xy_px)
-    longer = np.where(np.isfinite(legs).any(axis=1), np.nanmax(np.where(np.isfinite(legs), legs, -np.inf), axis=1), np.nan)
+    return _windowed_extended_length(_longer_leg(image_xy_px), np.asarray(time_s, dtype=float), window_s)
+
+
+def _longer_leg(points: np.ndarray) -> np.ndarray:
+    """(N,) the longer side's thigh + shank length in the units of *points*; NaN where neither is seen."""
+    legs = _leg_lengths(points)
+    seen = np.isfinite(legs)
+    return np.where(seen.any(axis=1), np.max(np.where(seen, legs, -np.inf), axis=1), np.nan)
+
+
+def _windowed_extended_length(longer: np.ndarray, time_s: np.ndarray, window_s: float) -> np.ndarray:
+    """:func:`extended_leg_length_px` from the frames' longer-leg lengths *longer* (N,)."""
     n = longer.size
     out = np.full(n, np.nan)
     if n == 0:
         return out
-    time_s = np.asarray(time_s, dtype=float)
     dt = float(np.median(np.diff(time_s))) if n > 1 else 1.0
     half = max(1, int(round(0.5 * window_s / dt)))
     centres = np.arange(0, n, max(1, half // 2))
@@ -326,23 +335,22 @@ def estimate_scale(
     Raises:
         ValueError: when the legs are never seen.
     """
-    legs_px = _leg_lengths(image_xy_px)
-    legs_px_ref = np.nanpercentile(np.nanmax(legs_px, axis=1), 90) if np.isfinite(legs_px).any() else np.nan
+    longer_px = _longer_leg(image_xy_px)
+    legs_px_ref = np.nanpercentile(longer_px, 90) if np.isfinite(longer_px).any() else np.nan
     if not np.isfinite(legs_px_ref) or legs_px_ref <= 0:
         raise ValueError("the runner's legs are never fully visible, so no scale can be set")
     fraction = _leg_length_fraction(sex)
     if height_m is not None:
         legs_m, source, stature = fraction * height_m, "height", float(height_m)
     else:
-        legs_world = _leg_lengths(world_xyz_m)
-        legs_m = float(np.nanpercentile(np.nanmax(legs_world, axis=1), 90))
+        legs_m = float(np.nanpercentile(_longer_leg(world_xyz_m), 90))
         source, stature = "world_landmarks", legs_m / fraction
-    n = legs_px.shape[0]
+    n = longer_px.size
     by_frame_px = np.full(n, legs_px_ref)
     follows = False
     if time_s is not None and n > 1:
-        track_px = extended_leg_length_px(image_xy_px, np.asarray(time_s, dtype=float))
-        seen = np.isfinite(legs_px).any(axis=1) & np.isfinite(track_px)
+        track_px = _windowed_extended_length(longer_px, np.asarray(time_s, dtype=float), SCALE_WINDOW_S)
+        seen = np.isfinite(longer_px) & np.isfinite(track_px)
         if seen.sum() >= _MIN_LEGS_PER_WINDOW:
             low, high = np.percentile(track_px[seen], [5, 95])
             if low > 0 and high / low > SCALE_VARIATION_LIMIT:
