@@ -73,10 +73,12 @@ DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parent / "models" / "pose_la
 #: decoding cost, not accuracy, grows with size beyond this).
 DEFAULT_MAX_SIDE_PX = 1280
 #: Bump when anything here changes the landmarks a cache would hold.
-CACHE_VERSION = 3
+CACHE_VERSION = 5
 _REQUIRED_TFLITE = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
 _HIPS = np.array([INDEX["left_hip"], INDEX["right_hip"]])
+#: The knees, ankles, heels and toes of both sides: what a leg collapse misplaces.
+_LOWER_LEGS = np.array([side_index(s, p) for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index")])
 
 #: Limb groups whose left/right labels :func:`fix_left_right_swaps` checks, as the
 #: runner's *left* landmark indices (the right ones are their ``MIRROR``).
@@ -87,10 +89,14 @@ SWAP_GROUPS: dict[str, tuple[int, ...]] = {
 
 
 #: Per limb group, the (left) landmarks whose paths, relative to the mid-hip, decide its
-#: labels: the feet for the legs and the elbow and hand for the arms, the parts that stay
-#: apart through most of a stride (the hips and shoulders nearly coincide in a side view).
+#: labels: the knees and feet for the legs and the elbow and hand for the arms, the parts
+#: that stay apart through most of a stride (the hips and shoulders nearly coincide in a
+#: side view). The knees pass each other when the feet are apart and the other way round,
+#: so together they never all coincide. On 14 rendered clips (pose model included), hip
+#: flexion RMS median was 18.7 deg with the feet alone and 11.1 with the knees added (both
+#: before :func:`collapsed_leg_frames` and :data:`FINE_PATH`, which bring it to 8.1).
 SWAP_CUES: dict[str, tuple[int, ...]] = {
-    "legs": tuple(side_index("left", p) for p in ("ankle", "heel", "foot_index")),
+    "legs": tuple(side_index("left", p) for p in ("knee", "ankle", "heel", "foot_index")),
     "arms": tuple(side_index("left", p) for p in ("elbow", "wrist", "pinky", "index", "thumb")),
 }
 #: Sampling too coarse for the nearest path: the cue landmarks move, frame to frame, more
@@ -99,6 +105,28 @@ SWAP_CUES: dict[str, tuple[int, ...]] = {
 #: at 10 fps; rendered samples 0.13 (60 fps) and 0.29 (30 fps); real clips 0.07-0.39,
 #: except 30 fps sprint starts with a small runner (hato72 movie2_b10, b11: 0.52, 0.66).
 MAX_STEP_TO_SEPARATION = 0.5
+#: Sampling fine enough for :data:`FINE_PATH`: the cue landmarks move less than this share
+#: of their separation per picture (rendered clips 0.07-0.08 at 120 fps, 0.13-0.18 at
+#: 60 fps, 0.27-0.30 at 30 fps; the sine-curve runner of the tests 0.24 at 30 fps).
+FINE_STEP_TO_SEPARATION = 0.2
+#: A frame whose legs the model drew on top of each other: the largest left-right distance
+#: among the knees, ankles, heels and toes is under this share of the frame's longer leg
+#: (hip-knee-ankle path, image pixels). A sprinter's legs at speed never come that close
+#: from the side: the rendered sprinter's truth never reads below 0.42 on a tracking
+#: camera (0.21 on the pans, where the clip's runner size doubles), because the swing foot
+#: is high when the knees pass each other; slower real runners' legs do, hence
+#: :data:`COLLAPSE_NOTCH`. See :func:`collapsed_leg_frames`.
+COLLAPSED_LEG_SEPARATION = 0.2
+#: Longest run of collapsed frames (seconds) treated as the model's mistake; longer runs are
+#: a runner standing side-on, left alone.
+COLLAPSED_LEG_MAX_RUN_S = 0.05
+#: A collapse is a notch: the frames on either side of the run have at least this many
+#: times its largest separation. Real runners' legs come close for longer (sprint starts,
+#: small far runners: hato72's clips have 10-70 % of frames under the separation limit);
+#: with the notch, 0-27 frames per real clip are left out (0-11 on side views, checked by
+#: eye on pauldess1: the model drew both legs on the stance leg while the swing foot was
+#: clearly behind).
+COLLAPSE_NOTCH = 2.0
 
 
 class PoseModelError(Exception):
@@ -122,7 +150,10 @@ class PoseTrack:
         swap_fixed (N, len(SWAP_GROUPS)) bool: frames whose labels were swapped back,
         columns in ``SWAP_GROUPS`` order (legs, arms);
         pose_source (N,) int: which pass found the followed pose: 0 whole frame, 1 runner
-        window, 2 search tile, -1 not detected (see :func:`extract_pose`).
+        window, 2 search tile, -1 not detected (see :func:`extract_pose`);
+        legs_collapsed (N,) bool: frames where the model drew both legs on top of each other
+        (:func:`collapsed_leg_frames`); their knees, ankles, heels and toes have visibility 0,
+        so that the analysis treats them as missing and bridges them.
     Scalars:
         image_width, image_height: upright full-resolution size; model_name;
         num_people_max: most poses in one frame; followed_person: which person was
@@ -143,6 +174,7 @@ class PoseTrack:
     people_count: np.ndarray
     swap_fixed: np.ndarray
     pose_source: np.ndarray
+    legs_collapsed: np.ndarray
     image_width: int
     image_height: int
     model_name: str
@@ -615,6 +647,7 @@ class SwapCorrection(NamedTuple):
     presence: np.ndarray | None
     swapped: np.ndarray  # (N, G) bool: frame's labels of group g were swapped back
     episodes: int  # runs of consecutive swapped frames, summed over groups
+    legs_collapsed: np.ndarray  # (N,) bool: frames left out of the legs' pass
 
 
 def _swap_sides(a: np.ndarray, frames: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
@@ -642,6 +675,16 @@ class SwapModel(NamedTuple):
 #: still pass rather than bounce off each other, and no switch cost (a switch cost would
 #: rather leave a flicker alone or stretch it into a long wrong episode).
 NEAREST_PATH = SwapModel(displacement=1.0, acceleration=0.3, switch=0.0, state=0.3)
+#: Fine sampling (the limbs move less than :data:`FINE_STEP_TO_SEPARATION` of their
+#: separation between pictures: 60 fps and above for a sprinter): the nearest path with
+#: half the smoothness. Between such close pictures a landmark's acceleration is mostly the
+#: model's jitter, and at 0.3 it carried the path through the model's own swaps beside a
+#: leg crossing: on 14 rendered clips, pose model included, hip flexion RMS median 10.1
+#: and 8.6 deg (left, right) against 8.1 and 7.4 with this, and ``swing_lag`` F1 0.38
+#: against 0.54. The cost: a mislabelled run of 16 frames or more at 60 fps (a step's
+#: length) is moved to the legs' nearest crossings rather than undone (sine-curve runner,
+#: ``tests/test_pose.py``); the model's own runs on those clips are at most 9 frames.
+FINE_PATH = NEAREST_PATH._replace(acceleration=0.15)
 #: Coarse sampling (the limbs move more than :data:`MAX_STEP_TO_SEPARATION` of their
 #: separation between pictures, where the nearest path means little): smoothness alone,
 #: with a switch cost, which fixes only clear episodes. These are the weights of the
@@ -727,21 +770,64 @@ def _viterbi_swaps(pos: np.ndarray, model: SwapModel) -> np.ndarray:
     return out
 
 
+def collapsed_leg_frames(image_xy: np.ndarray, max_run_frames: int) -> np.ndarray:
+    """Frames (N,) bool where the model drew both legs on top of each other, briefly.
+
+    A frame is low where the largest left-right image distance among the knees, ankles,
+    heels and toes is under :data:`COLLAPSED_LEG_SEPARATION` of the frame's longer leg
+    (hip-knee-ankle path). A run of at most *max_run_frames* low frames is a collapse when
+    the frames on either side of it are at least :data:`COLLAPSE_NOTCH` times further
+    apart (a notch, not legs that stay close). BlazePose does this for single frames
+    beside the legs' crossing in side views and often puts the labels back the other way
+    round after it: the collapsed frame sits where a real crossing would, so the path
+    alone cannot tell a swap from a crossing across it (the rendered lag sample's frames
+    23 and 25, then 26-30 swapped). Runs touching the ends of the clip are not judged.
+
+    Args:
+        image_xy: (N, 33, 2) image landmarks (pixels); NaN where not detected.
+        max_run_frames: longest run counted as a collapse (frames); 0 finds none.
+    """
+    left, right = _LOWER_LEGS[:4], _LOWER_LEGS[4:]
+    with quiet_nan_warnings():
+        separation = np.linalg.norm(image_xy[:, left] - image_xy[:, right], axis=-1).max(axis=-1)
+        hip, knee, ankle = (np.array([side_index(s, p) for s in ("left", "right")]) for p in ("hip", "knee", "ankle"))
+        leg = (np.linalg.norm(image_xy[:, knee] - image_xy[:, hip], axis=-1)
+               + np.linalg.norm(image_xy[:, ankle] - image_xy[:, knee], axis=-1)).max(axis=-1)
+        ratio = separation / leg
+    low = ratio < COLLAPSED_LEG_SEPARATION
+    out = np.zeros(low.shape, dtype=bool)
+    padded = np.concatenate([[False], low, [False]])
+    starts = np.flatnonzero(padded[1:] & ~padded[:-1])
+    ends = np.flatnonzero(~padded[1:] & padded[:-1])
+    n = ratio.shape[0]
+    for a, b in zip(starts, ends):
+        if b - a > max_run_frames or a == 0 or b == n:
+            continue
+        deepest = ratio[a:b].max()
+        if ratio[a - 1] >= COLLAPSE_NOTCH * deepest and ratio[b] >= COLLAPSE_NOTCH * deepest:
+            out[a:b] = True
+    return out
+
+
 def _swap_model_for(pos: np.ndarray) -> SwapModel:
-    """:data:`NEAREST_PATH` where the cue landmarks move, frame to frame, less than
-    :data:`MAX_STEP_TO_SEPARATION` of their left-right separation (medians over the
-    segment), else :data:`SMOOTH_PATH`. *pos* as in :func:`_viterbi_swaps`."""
+    """The weights for how finely a segment is sampled: the cue landmarks' frame-to-frame
+    movement as a share of their left-right separation (medians over the segment) below
+    :data:`FINE_STEP_TO_SEPARATION` gives :data:`FINE_PATH`, below
+    :data:`MAX_STEP_TO_SEPARATION` :data:`NEAREST_PATH`, else :data:`SMOOTH_PATH`.
+    *pos* as in :func:`_viterbi_swaps`."""
     if pos.shape[0] < 2:
         return SMOOTH_PATH
     step = np.median(np.linalg.norm(np.diff(pos, axis=0), axis=-1).mean(axis=-1))
     separation = np.median(np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).mean(axis=-1))
+    if step < FINE_STEP_TO_SEPARATION * separation:
+        return FINE_PATH
     return NEAREST_PATH if step < MAX_STEP_TO_SEPARATION * separation else SMOOTH_PATH
 
 
 def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None,
                          world_xyz: np.ndarray | None = None, visibility: np.ndarray | None = None,
                          presence: np.ndarray | None = None, *, is_repeat: np.ndarray | None = None,
-                         max_gap: int = 2) -> SwapCorrection:
+                         max_gap: int = 2, max_collapsed_run: int = 0) -> SwapCorrection:
     """Detect and undo left/right label swaps of the legs and arms by temporal continuity.
 
     Pure: the inputs are not modified. For each limb group (:data:`SWAP_GROUPS`) and each
@@ -757,7 +843,10 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     (*is_repeat*) show the same picture as the frame before, so they are left out of that
     pass and instead take the labelling that is closer to the (corrected) previous frame.
     Whatever is swapped in the image is swapped identically in ``image_z``,
-    ``world_xyz``, ``visibility`` and ``presence``.
+    ``world_xyz``, ``visibility`` and ``presence``. Frames where the model drew both legs on
+    top of each other (:func:`collapsed_leg_frames`, runs of at most *max_collapsed_run*)
+    are left out of the legs' pass, so that the path is judged across them; they say
+    nothing about which leg is which.
 
     Measured on eight rendered clips against their truth (30, 60 and 120 fps; tracking,
     panning and static cameras), through the whole pipeline, both labellings applied to the
@@ -771,12 +860,17 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     penalty of 0.3 or 0.5 gave the same legs. Where the sampling is coarse (a real 30 fps
     sprint start: hato72 movie2_b11, feet moving 0.66 of their separation per picture) the
     nearest path means little and the smooth-path model decides (:func:`_swap_model_for`).
+    Later (14 rendered clips, the same way): with the knees among the cues, collapsed
+    frames left out and :data:`FINE_PATH` at 60 fps and above, leg momentum r median 0.88
+    and 0.89 (left, right) and hip flexion RMS median 8.1 and 7.4 deg, against 0.74, 0.76
+    and 18.7, 19.6 deg before; the remaining large errors are on 30 fps and panned clips.
 
     Args:
         image_xy: (N, 33, 2) image landmarks; NaN rows are frames without a person.
         image_z, world_xyz, visibility, presence: (N, 33[, 3]) companions, or None.
         is_repeat: (N,) bool, frames repeating the previous picture.
         max_gap: longest run of missing frames a segment bridges.
+        max_collapsed_run: longest run of collapsed-leg frames left out (0: none).
 
     Returns:
         :class:`SwapCorrection` with corrected copies, the (N, G) swapped mask and the
@@ -784,12 +878,15 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     """
     xy = np.array(image_xy, dtype=float, copy=True)
     companions = [None if a is None else np.array(a, copy=True) for a in (image_z, world_xyz, visibility, presence)]
-    swapped, episodes = _fix_swaps_in_place(xy, companions, is_repeat=is_repeat, max_gap=max_gap)
-    return SwapCorrection(xy, *companions, swapped=swapped, episodes=episodes)
+    collapsed = collapsed_leg_frames(xy, max_collapsed_run)
+    swapped, episodes = _fix_swaps_in_place(xy, companions, is_repeat=is_repeat, max_gap=max_gap,
+                                            collapsed_legs=collapsed)
+    return SwapCorrection(xy, *companions, swapped=swapped, episodes=episodes, legs_collapsed=collapsed)
 
 
 def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], *,
-                        is_repeat: np.ndarray | None = None, max_gap: int = 2) -> tuple[np.ndarray, int]:
+                        is_repeat: np.ndarray | None = None, max_gap: int = 2,
+                        collapsed_legs: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """:func:`fix_left_right_swaps` on arrays the caller owns, corrected in place (no copies:
     :func:`_assemble_track` holds the only reference to a long clip's track, 2.1 KB per
     frame). *xy* (N, 33, 2) float64, *companions* (N, 33[, 3]) or None. Returns the (N, G)
@@ -806,7 +903,8 @@ def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None],
         right = mirror[left]
         cue_left = np.asarray(SWAP_CUES[name])
         # 1) distinct pictures: Viterbi per continuous segment
-        usable = np.flatnonzero(detected & ~repeat)
+        skip = repeat if collapsed_legs is None or name != "legs" else repeat | collapsed_legs
+        usable = np.flatnonzero(detected & ~skip)
         if usable.size:
             breaks = np.flatnonzero(np.diff(usable) > max_gap + 1) + 1
             for seg in np.split(usable, breaks):
@@ -1106,9 +1204,13 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
     counts = np.array(store.count, dtype=np.int64).reshape(n)
 
     swap_fixed = np.zeros((n, len(SWAP_GROUPS)), dtype=bool)
+    collapsed = np.zeros(n, dtype=bool)
     episodes = 0
     if fix_swaps and n:  # in place: these arrays are ours (fix_left_right_swaps would copy them)
-        swap_fixed, episodes = _fix_swaps_in_place(xy, (z, world, vis, pres), is_repeat=is_repeat)
+        collapsed = collapsed_leg_frames(xy, max(1, round(COLLAPSED_LEG_MAX_RUN_S * info.fps)))
+        swap_fixed, episodes = _fix_swaps_in_place(xy, (z, world, vis, pres), is_repeat=is_repeat,
+                                                   collapsed_legs=collapsed)
+        vis[np.ix_(collapsed, _LOWER_LEGS)] = 0.0
 
     return PoseTrack(
         frame_index=np.asarray(index, dtype=np.int64).reshape(n),
@@ -1120,6 +1222,7 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
         people_count=counts,
         swap_fixed=swap_fixed,
         pose_source=source,
+        legs_collapsed=collapsed,
         image_width=int(info.width), image_height=int(info.height),
         model_name=model.name,
         num_people_max=int(counts.max(initial=0)),

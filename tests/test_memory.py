@@ -70,7 +70,7 @@ def test_track_assembly_transient_stays_near_the_track_size(monkeypatch: pytest.
     monkeypatch.setattr(pose, "PATH_TERM_BLOCK_FRAMES", 256)
     frames = 3_000
     store, width, height = _random_store(frames)
-    info = SimpleNamespace(width=width, height=height)
+    info = SimpleNamespace(width=width, height=height, fps=60.0)
     args = (list(range(frames)), [t / 60.0 for t in range(frames)], [False] * frames, [(0.0, 0.0)] * frames)
     tracemalloc.start()
     try:
