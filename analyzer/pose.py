@@ -73,7 +73,7 @@ DEFAULT_MODEL_PATH: Path = Path(__file__).resolve().parent / "models" / "pose_la
 #: decoding cost, not accuracy, grows with size beyond this).
 DEFAULT_MAX_SIDE_PX = 1280
 #: Bump when anything here changes the landmarks a cache would hold.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 _REQUIRED_TFLITE = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
 _HIPS = np.array([INDEX["left_hip"], INDEX["right_hip"]])
@@ -89,25 +89,29 @@ SWAP_GROUPS: dict[str, tuple[int, ...]] = {
 
 
 #: Per limb group, the (left) landmarks whose paths, relative to the mid-hip, decide its
-#: labels: the knees and feet for the legs and the elbow and hand for the arms, the parts
-#: that stay apart through most of a stride (the hips and shoulders nearly coincide in a
-#: side view). The knees pass each other when the feet are apart and the other way round,
-#: so together they never all coincide. On 14 rendered clips (pose model included), hip
-#: flexion RMS median was 18.7 deg with the feet alone and 11.1 with the knees added (both
-#: before :func:`collapsed_leg_frames` and :data:`FINE_PATH`, which bring it to 8.1).
+#: labels: the feet for the legs and the elbow and hand for the arms, the parts that stay
+#: apart through most of a stride (the hips and shoulders nearly coincide in a side view).
 SWAP_CUES: dict[str, tuple[int, ...]] = {
-    "legs": tuple(side_index("left", p) for p in ("knee", "ankle", "heel", "foot_index")),
+    "legs": tuple(side_index("left", p) for p in ("ankle", "heel", "foot_index")),
     "arms": tuple(side_index("left", p) for p in ("elbow", "wrist", "pinky", "index", "thumb")),
 }
+#: The legs' cues where the sampling is fine (:data:`FINE_STEP_TO_SEPARATION`): the knees
+#: too. The knees pass each other when the feet are apart and the other way round, so
+#: together they never all coincide. On the 11 rendered clips at 60 and 120 fps (pose model
+#: included) the knees with :data:`FINE_PATH` and :func:`collapsed_leg_frames` took the hip
+#: flexion RMS median from 18.9 to 7.8 deg. At 30 fps they did not help (a rendered clip's
+#: hip error grew from 17 to 24 deg, and a real 30 fps sprint start, hato72 movie1_a4, read
+#: 128 steps/min instead of 189), so coarser segments keep the feet alone.
+FINE_LEG_CUES: tuple[int, ...] = tuple(side_index("left", p) for p in ("knee", "ankle", "heel", "foot_index"))
 #: Sampling too coarse for the nearest path: the cue landmarks move, frame to frame, more
 #: than this share of the distance between the left and right ones (medians over the
 #: segment). Feet: synthetic runner at 4.5 steps/s 0.12 at 60 fps, 0.24 at 30 fps, 0.66
 #: at 10 fps; rendered samples 0.13 (60 fps) and 0.29 (30 fps); real clips 0.07-0.39,
 #: except 30 fps sprint starts with a small runner (hato72 movie2_b10, b11: 0.52, 0.66).
 MAX_STEP_TO_SEPARATION = 0.5
-#: Sampling fine enough for :data:`FINE_PATH`: the cue landmarks move less than this share
-#: of their separation per picture (rendered clips 0.07-0.08 at 120 fps, 0.13-0.18 at
-#: 60 fps, 0.27-0.30 at 30 fps; the sine-curve runner of the tests 0.24 at 30 fps).
+#: Sampling fine enough for the legs' :data:`FINE_PATH`: the feet move less than this share
+#: of their separation per picture (see :data:`MAX_STEP_TO_SEPARATION` for the figures:
+#: 60 fps and above for a sprinter).
 FINE_STEP_TO_SEPARATION = 0.2
 #: A frame whose legs the model drew on top of each other: the largest left-right distance
 #: among the knees, ankles, heels and toes is under this share of the frame's longer leg
@@ -152,8 +156,9 @@ class PoseTrack:
         pose_source (N,) int: which pass found the followed pose: 0 whole frame, 1 runner
         window, 2 search tile, -1 not detected (see :func:`extract_pose`);
         legs_collapsed (N,) bool: frames where the model drew both legs on top of each other
-        (:func:`collapsed_leg_frames`); their knees, ankles, heels and toes have visibility 0,
-        so that the analysis treats them as missing and bridges them.
+        (:func:`collapsed_leg_frames`) in finely sampled stretches (:data:`FINE_PATH`); their
+        knees, ankles, heels and toes have visibility 0, so that the analysis treats them as
+        missing and bridges them.
     Scalars:
         image_width, image_height: upright full-resolution size; model_name;
         num_people_max: most poses in one frame; followed_person: which person was
@@ -675,9 +680,10 @@ class SwapModel(NamedTuple):
 #: still pass rather than bounce off each other, and no switch cost (a switch cost would
 #: rather leave a flicker alone or stretch it into a long wrong episode).
 NEAREST_PATH = SwapModel(displacement=1.0, acceleration=0.3, switch=0.0, state=0.3)
-#: Fine sampling (the limbs move less than :data:`FINE_STEP_TO_SEPARATION` of their
-#: separation between pictures: 60 fps and above for a sprinter): the nearest path with
-#: half the smoothness. Between such close pictures a landmark's acceleration is mostly the
+#: Fine sampling of the legs (the feet move less than :data:`FINE_STEP_TO_SEPARATION` of
+#: their separation between pictures: 60 fps and above for a sprinter): the nearest path of
+#: the knees and feet (:data:`FINE_LEG_CUES`), judged across collapsed frames, with half
+#: the smoothness. Between such close pictures a landmark's acceleration is mostly the
 #: model's jitter, and at 0.3 it carried the path through the model's own swaps beside a
 #: leg crossing: on 14 rendered clips, pose model included, hip flexion RMS median 10.1
 #: and 8.6 deg (left, right) against 8.1 and 7.4 with this, and ``swing_lag`` F1 0.38
@@ -810,18 +816,27 @@ def collapsed_leg_frames(image_xy: np.ndarray, max_run_frames: int) -> np.ndarra
 
 
 def _swap_model_for(pos: np.ndarray) -> SwapModel:
-    """The weights for how finely a segment is sampled: the cue landmarks' frame-to-frame
-    movement as a share of their left-right separation (medians over the segment) below
-    :data:`FINE_STEP_TO_SEPARATION` gives :data:`FINE_PATH`, below
-    :data:`MAX_STEP_TO_SEPARATION` :data:`NEAREST_PATH`, else :data:`SMOOTH_PATH`.
-    *pos* as in :func:`_viterbi_swaps`."""
+    """:data:`NEAREST_PATH` where the cue landmarks move, frame to frame, less than
+    :data:`MAX_STEP_TO_SEPARATION` of their left-right separation, else
+    :data:`SMOOTH_PATH`. *pos* as in :func:`_viterbi_swaps`."""
+    return NEAREST_PATH if _step_to_separation(pos) < MAX_STEP_TO_SEPARATION else SMOOTH_PATH
+
+
+def _step_to_separation(pos: np.ndarray) -> float:
+    """The cue landmarks' frame-to-frame movement as a share of their left-right separation
+    (medians over the segment; infinite below two frames). *pos* as in :func:`_viterbi_swaps`."""
     if pos.shape[0] < 2:
-        return SMOOTH_PATH
+        return float("inf")
     step = np.median(np.linalg.norm(np.diff(pos, axis=0), axis=-1).mean(axis=-1))
     separation = np.median(np.linalg.norm(pos[:, 0] - pos[:, 1], axis=-1).mean(axis=-1))
-    if step < FINE_STEP_TO_SEPARATION * separation:
-        return FINE_PATH
-    return NEAREST_PATH if step < MAX_STEP_TO_SEPARATION * separation else SMOOTH_PATH
+    return float(step / separation) if separation > 0 else float("inf")
+
+
+def _cue_paths(xy: np.ndarray, mid_hip: np.ndarray, frames: np.ndarray, cue_left: np.ndarray) -> np.ndarray:
+    """(M, 2, J, 2) [left, right] cue landmarks of *frames* relative to the mid-hip."""
+    rows = frames[:, None]
+    mirror = np.asarray(MIRROR)
+    return np.stack([xy[rows, cue_left] - mid_hip[frames], xy[rows, mirror[cue_left]] - mid_hip[frames]], axis=1)
 
 
 def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None,
@@ -843,10 +858,11 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     (*is_repeat*) show the same picture as the frame before, so they are left out of that
     pass and instead take the labelling that is closer to the (corrected) previous frame.
     Whatever is swapped in the image is swapped identically in ``image_z``,
-    ``world_xyz``, ``visibility`` and ``presence``. Frames where the model drew both legs on
-    top of each other (:func:`collapsed_leg_frames`, runs of at most *max_collapsed_run*)
-    are left out of the legs' pass, so that the path is judged across them; they say
-    nothing about which leg is which.
+    ``world_xyz``, ``visibility`` and ``presence``. Where the legs are finely sampled (60
+    fps and above for a sprinter; :data:`FINE_PATH`), the knees join the feet as cues and
+    frames where the model drew both legs on top of each other (:func:`collapsed_leg_frames`,
+    runs of at most *max_collapsed_run*) are left out of the legs' pass, so that the path is
+    judged across them; they say nothing about which leg is which.
 
     Measured on eight rendered clips against their truth (30, 60 and 120 fps; tracking,
     panning and static cameras), through the whole pipeline, both labellings applied to the
@@ -861,9 +877,10 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     sprint start: hato72 movie2_b11, feet moving 0.66 of their separation per picture) the
     nearest path means little and the smooth-path model decides (:func:`_swap_model_for`).
     Later (14 rendered clips, the same way): with the knees among the cues, collapsed
-    frames left out and :data:`FINE_PATH` at 60 fps and above, leg momentum r median 0.88
-    and 0.89 (left, right) and hip flexion RMS median 8.1 and 7.4 deg, against 0.74, 0.76
-    and 18.7, 19.6 deg before; the remaining large errors are on 30 fps and panned clips.
+    frames left out and :data:`FINE_PATH` where the legs are finely sampled (60 fps and
+    above), leg momentum r median 0.88 and 0.89 (left, right) and hip flexion RMS median
+    8.1 and 7.4 deg, against 0.74, 0.76 and 18.7, 19.6 deg before; the remaining large
+    errors are on 30 fps and panned clips.
 
     Args:
         image_xy: (N, 33, 2) image landmarks; NaN rows are frames without a person.
@@ -878,39 +895,44 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     """
     xy = np.array(image_xy, dtype=float, copy=True)
     companions = [None if a is None else np.array(a, copy=True) for a in (image_z, world_xyz, visibility, presence)]
-    collapsed = collapsed_leg_frames(xy, max_collapsed_run)
-    swapped, episodes = _fix_swaps_in_place(xy, companions, is_repeat=is_repeat, max_gap=max_gap,
-                                            collapsed_legs=collapsed)
+    swapped, episodes, collapsed = _fix_swaps_in_place(xy, companions, is_repeat=is_repeat, max_gap=max_gap,
+                                                       collapsed_legs=collapsed_leg_frames(xy, max_collapsed_run))
     return SwapCorrection(xy, *companions, swapped=swapped, episodes=episodes, legs_collapsed=collapsed)
 
 
 def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], *,
                         is_repeat: np.ndarray | None = None, max_gap: int = 2,
-                        collapsed_legs: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+                        collapsed_legs: np.ndarray | None = None) -> tuple[np.ndarray, int, np.ndarray]:
     """:func:`fix_left_right_swaps` on arrays the caller owns, corrected in place (no copies:
     :func:`_assemble_track` holds the only reference to a long clip's track, 2.1 KB per
-    frame). *xy* (N, 33, 2) float64, *companions* (N, 33[, 3]) or None. Returns the (N, G)
-    swapped mask and the number of episodes."""
+    frame). *xy* (N, 33, 2) float64, *companions* (N, 33[, 3]) or None; *collapsed_legs*
+    (N,) frames that finely sampled segments judge the legs across. Returns the (N, G)
+    swapped mask, the number of episodes and the (N,) collapsed frames so left out."""
     n = xy.shape[0]
     repeat = np.zeros(n, dtype=bool) if is_repeat is None else np.asarray(is_repeat, dtype=bool)
     detected = np.isfinite(xy).all(axis=(-1, -2))
 
     swapped = np.zeros((n, len(SWAP_GROUPS)), dtype=bool)
+    collapsed = np.zeros(n, dtype=bool) if collapsed_legs is None else np.asarray(collapsed_legs, dtype=bool)
+    left_out = np.zeros(n, dtype=bool)
     mirror = np.asarray(MIRROR)
     mid_hip = xy[:, _HIPS].mean(axis=1, keepdims=True)  # the same whichever hip is which
     for g, (name, left_t) in enumerate(SWAP_GROUPS.items()):
         left = np.asarray(left_t)
         right = mirror[left]
-        cue_left = np.asarray(SWAP_CUES[name])
         # 1) distinct pictures: Viterbi per continuous segment
-        skip = repeat if collapsed_legs is None or name != "legs" else repeat | collapsed_legs
-        usable = np.flatnonzero(detected & ~skip)
+        usable = np.flatnonzero(detected & ~repeat)
         if usable.size:
             breaks = np.flatnonzero(np.diff(usable) > max_gap + 1) + 1
             for seg in np.split(usable, breaks):
-                rows = seg[:, None]  # the cue landmarks only, relative to the mid-hip
-                pos = np.stack([xy[rows, cue_left] - mid_hip[seg], xy[rows, mirror[cue_left]] - mid_hip[seg]], axis=1)
-                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
+                pos = _cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name]))
+                if name == "legs" and _step_to_separation(pos) < FINE_STEP_TO_SEPARATION:
+                    judged = seg[~collapsed[seg]]
+                    left_out[seg] = collapsed[seg]
+                    swapped[judged, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, judged, np.asarray(FINE_LEG_CUES)),
+                                                        FINE_PATH)
+                else:
+                    swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
         _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
@@ -928,7 +950,7 @@ def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None],
                 _swap_sides(arr, np.flatnonzero(swapped[:, g]), left, right)
 
     padded = np.pad(swapped, ((1, 0), (0, 0)))
-    return swapped, int(np.sum(padded[1:] & ~padded[:-1]))
+    return swapped, int(np.sum(padded[1:] & ~padded[:-1])), left_out
 
 
 # --------------------------------------------------------------------------- extraction
@@ -1208,8 +1230,8 @@ def _assemble_track(info: VideoInfo, model: Path, index: Sequence[int], times: S
     episodes = 0
     if fix_swaps and n:  # in place: these arrays are ours (fix_left_right_swaps would copy them)
         collapsed = collapsed_leg_frames(xy, max(1, round(COLLAPSED_LEG_MAX_RUN_S * info.fps)))
-        swap_fixed, episodes = _fix_swaps_in_place(xy, (z, world, vis, pres), is_repeat=is_repeat,
-                                                   collapsed_legs=collapsed)
+        swap_fixed, episodes, collapsed = _fix_swaps_in_place(xy, (z, world, vis, pres), is_repeat=is_repeat,
+                                                              collapsed_legs=collapsed)
         vis[np.ix_(collapsed, _LOWER_LEGS)] = 0.0
 
     return PoseTrack(
