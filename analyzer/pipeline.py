@@ -194,6 +194,14 @@ def _problems_and_notes(
     if gait.unpaired_contacts:
         problems.append(f"{gait.unpaired_contacts} time(s) the same foot seemed to land twice in a row "
                         "(a missed contact or a left/right mix-up); no step was formed across them.")
+    if kin.frame is not None and kin.frame.scale_follows_distance and assessment.camera_moving:
+        low, high = kin.frame.m_per_px_range
+        notes.append(
+            f"The camera follows the runner from one spot: the runner's size in the picture changes {high / low:.1f}-fold, "
+            "so away from the point where the runner passes the camera the view is oblique and angles and momenta read "
+            "less true (on rendered pans, 6-8 deg off near side-on, 16-50 deg off at the far ends). "
+            "Trust the steps near that point most."
+        )
     if kin.sample_rate_hz < 50:
         notes.append(
             f"At {kin.sample_rate_hz:.0f} distinct images per second a sprint contact spans only about "
@@ -331,7 +339,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
                   "step_length_measured": travel_ok},
         "pose": {
             "model": track.model_name, "detected_fraction": float(np.mean(track.detected)),
-            "left_right_swaps_fixed": track.left_right_swaps_fixed, "followed_person": track.followed_person,
+            "left_right_swaps_fixed": track.left_right_swaps_fixed,
+            "legs_collapsed_frames": int(np.sum(track.legs_collapsed)), "followed_person": track.followed_person,
             "num_people_max": track.num_people_max, "from_cache": result.pose_from_cache,
         },
         "view": {"view": result.view.view, "camera_moving": result.view.camera_moving,

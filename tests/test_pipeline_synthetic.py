@@ -76,21 +76,26 @@ def test_roles_alternate_on_the_60fps_clips(analysed: dict) -> None:
 
 
 def test_joint_angles_track_the_truth(analysed: dict) -> None:
+    """Measured 7.2-9.0 deg RMS for the hips and 9.5-11.7 for the knees (METHOD section 8);
+    before the knees joined the swap cues and collapsed frames were left out, 7.8-18.1 and
+    9.5-11.9."""
     for name in CLIPS[:2]:
         rms = analysed[name][3].angle_rms_deg
         assert rms["trunk_lean_deg"] < 5.0, name
         for angle in ("hip_flexion_left_deg", "hip_flexion_right_deg", "knee_flexion_left_deg", "knee_flexion_right_deg"):
-            assert rms[angle] < 20.0, (name, angle, rms[angle])
+            assert rms[angle] < 14.0, (name, angle, rms[angle])
 
 
 def test_limb_momenta_follow_the_truth(analysed: dict) -> None:
+    """Measured: legs r 0.89-0.90 (0.66-0.90 before the swap changes of METHOD section 8), arms
+    0.74-0.97, swing counter 0.87."""
     for name in CLIPS[:2]:
         sc = analysed[name][3]
         for group in ("arms", "left_leg", "right_leg"):
             r, rms = sc.momentum[group]
-            assert r > (0.6 if group.endswith("leg") else 0.55) and rms < 0.75, (name, group, r, rms)
+            assert r > (0.8 if group.endswith("leg") else 0.55) and rms < 0.75, (name, group, r, rms)
         assert sc.push_swing["push_drive"][0] > 0.55
-        assert sc.push_swing["swing_counter"][0] > 0.5
+        assert sc.push_swing["swing_counter"][0] > 0.75
 
 
 def test_injected_swing_lag_reads_later_than_the_clean_steps(analysed: dict) -> None:
@@ -113,6 +118,16 @@ def test_balanced_clip_has_no_swing_lag_flag(analysed: dict) -> None:
     assert abs(np.nanmedian(lags)) < 20.0
     assert summary["flags"]["swing_lag"] == 0
     assert summary["flagged_steps"] <= 0.3 * summary["steps"]
+
+
+def test_a_pan_from_one_spot_is_called_out(analysed: dict) -> None:
+    """The portrait pan's runner grows and shrinks in the picture; the side-on tracking
+    renders keep one size and get no such note."""
+    pan = analysed[CLIPS[2]][0]
+    assert pan["scale"]["follows_distance"] is True
+    assert any("follows the runner from one spot" in w for w in pan["warnings"])
+    for name in CLIPS[:2]:
+        assert not any("from one spot" in w for w in analysed[name][0]["warnings"]), name
 
 
 def test_outputs_follow_the_contract(analysed: dict) -> None:

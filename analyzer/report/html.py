@@ -130,6 +130,10 @@ def _pose_text(pose: Mapping[str, Any]) -> str:
     swaps = to_int(pose.get("left_right_swaps_fixed"))
     if swaps:
         text += f"; {swaps} left/right swap{'s' if swaps != 1 else ''} fixed"
+    collapsed = to_int(pose.get("legs_collapsed_frames"))
+    if collapsed:
+        text += (f"; {collapsed} frame{'s' if collapsed != 1 else ''} with both legs drawn on one "
+                 "bridged from the frames around")
     model = pose.get("model")
     return text + (f" (model: {model})" if model else "")
 
