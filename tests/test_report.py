@@ -307,7 +307,7 @@ _NESTED_KEYS = {
     "video": ("path", "fps", "fps_source", "distinct_images_per_s", "frame_count", "duration_s", "width", "height",
               "rotation_deg"),
     "athlete": ("height_m", "mass_kg", "sex", "height_given", "mass_given", "sex_given"),
-    "pose": ("model", "detected_fraction", "left_right_swaps_fixed"),
+    "pose": ("model", "detected_fraction", "left_right_swaps_fixed", "legs_collapsed_frames"),
     "view": ("view", "camera_moving"),
     "flags": ("swing_lag", "under_counterbalanced", "not_keeping_up"),
 }
@@ -335,6 +335,16 @@ def test_any_missing_or_odd_value_still_renders(steps: list[dict[str, Any]], sum
     table = Page(html).rows["step-table"]
     assert len(table) == max(1, len(rows))
     figure_payload(html)  # the figure data is valid JSON
+
+
+def test_pose_line_says_what_was_corrected() -> None:
+    frames = {"frame": np.arange(30), "time_s": np.arange(30) / 30.0}
+    pose = {"detected_fraction": 0.98, "left_right_swaps_fixed": 2, "legs_collapsed_frames": 3}
+    html = build_report_html({"pose": pose}, frames, [], ())
+    assert "2 left/right swaps fixed" in html
+    assert "3 frames with both legs drawn on one bridged from the frames around" in html
+    html = build_report_html({"pose": {**pose, "legs_collapsed_frames": 0}}, frames, [], ())
+    assert "both legs drawn on one" not in html
 
 
 def test_report_for_ten_seconds_at_60_fps_is_small(tmp_path: Path) -> None:
