@@ -301,12 +301,27 @@ def run(videos: list[Path], options: BatchOptions, *, source_root: Path, write_i
         if write_index and ordered:
             write_batch_outputs(ordered, options.out_root)
     result = BatchResult(ordered)
-    for row in ordered:
-        if row["status"] == "error":
-            tqdm.write(f"{row['video']}: error: {row['message']}")
-        elif row["status"] == "skipped":
-            tqdm.write(f"{row['video']}: skipped: {row['message']}")
+    for line in closing_lines(ordered, options.out_root, write_index):
+        tqdm.write(line)
     return result
+
+
+def closing_lines(rows: list[dict[str, Any]], out_root: Path, batch: bool) -> list[str]:
+    """What a run tells the user at its end: one line per video that failed or was skipped,
+    and where to look: the index and the counts for a batch, the report for one video."""
+    lines = [f"{row['video']}: {row['status']}: {row['message']}" for row in rows if row["status"] in ("error", "skipped")]
+    done = [row for row in rows if row["status"] == "ok"]
+    if batch and rows:
+        failed = sum(row["status"] == "error" for row in rows)
+        skipped = sum(row["status"] == "skipped" for row in rows)
+        flagged = sum(int(row.get("flagged_steps") or 0) for row in done)
+        lines.append(f"{len(done)} analysed ({flagged} flagged step{'s' if flagged != 1 else ''} in all), "
+                     f"{skipped} skipped, {failed} failed: open {out_root / 'index.html'}")
+    elif len(done) == 1:
+        row = done[0]
+        lines.append(f"{row['video']}: {row.get('steps') or 0} steps, {row.get('flagged_steps') or 0} flagged: "
+                     f"open {out_root / row['report']}")
+    return lines
 
 
 def _worker_init() -> None:

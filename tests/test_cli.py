@@ -352,3 +352,17 @@ def test_installed_command_help(tmp_path: Path) -> None:
         pytest.skip("the sprint-analyzer console script is not installed beside this Python")
     done = _run([str(exe), "batch", "--help"], cwd=tmp_path)
     assert done.returncode == 0 and "--recursive" in done.stdout
+
+
+def test_a_run_ends_by_saying_where_to_look() -> None:
+    ok = {"video": "v/run.mp4", "status": "ok", "message": "", "steps": 12, "flagged_steps": 2, "report": "run/report.html"}
+    rows = [ok, {"video": "v/photo.jpg", "status": "skipped", "message": "an image ('.jpg'), not a video"},
+            {"video": "v/bad.mp4", "status": "error", "message": "no runner found"}]
+    assert batch.closing_lines(rows, Path("reports"), True) == [
+        "v/photo.jpg: skipped: an image ('.jpg'), not a video",
+        "v/bad.mp4: error: no runner found",
+        f"1 analysed (2 flagged steps in all), 1 skipped, 1 failed: open {Path('reports') / 'index.html'}",
+    ]
+    assert batch.closing_lines([ok], Path("out"), False) == [
+        f"v/run.mp4: 12 steps, 2 flagged: open {Path('out') / 'run' / 'report.html'}"]
+    assert batch.closing_lines([rows[2]], Path("out"), False) == ["v/bad.mp4: error: no runner found"]
