@@ -342,9 +342,9 @@ def test_pose_line_says_what_was_corrected() -> None:
     pose = {"detected_fraction": 0.98, "left_right_swaps_fixed": 2, "legs_collapsed_frames": 3}
     html = build_report_html({"pose": pose}, frames, [], ())
     assert "2 left/right swaps fixed" in html
-    assert "3 frames with both legs drawn on one bridged from the frames around" in html
+    assert "3 frames with both legs drawn as one, filled in from the frames around" in html
     html = build_report_html({"pose": {**pose, "legs_collapsed_frames": 0}}, frames, [], ())
-    assert "both legs drawn on one" not in html
+    assert "both legs drawn as one" not in html
 
 
 def test_report_for_ten_seconds_at_60_fps_is_small(tmp_path: Path) -> None:

@@ -132,8 +132,8 @@ def _pose_text(pose: Mapping[str, Any]) -> str:
         text += f"; {swaps} left/right swap{'s' if swaps != 1 else ''} fixed"
     collapsed = to_int(pose.get("legs_collapsed_frames"))
     if collapsed:
-        text += (f"; {collapsed} frame{'s' if collapsed != 1 else ''} with both legs drawn on one "
-                 "bridged from the frames around")
+        text += (f"; {collapsed} frame{'s' if collapsed != 1 else ''} with both legs drawn as one, "
+                 "filled in from the frames around")
     model = pose.get("model")
     return text + (f" (model: {model})" if model else "")
 
