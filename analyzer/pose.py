@@ -917,22 +917,21 @@ def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None],
     left_out = np.zeros(n, dtype=bool)
     mirror = np.asarray(MIRROR)
     mid_hip = xy[:, _HIPS].mean(axis=1, keepdims=True)  # the same whichever hip is which
+    usable = np.flatnonzero(detected & ~repeat)  # distinct pictures, split where over max_gap are missing
+    segments = np.split(usable, np.flatnonzero(np.diff(usable) > max_gap + 1) + 1) if usable.size else []
     for g, (name, left_t) in enumerate(SWAP_GROUPS.items()):
         left = np.asarray(left_t)
         right = mirror[left]
         # 1) distinct pictures: Viterbi per continuous segment
-        usable = np.flatnonzero(detected & ~repeat)
-        if usable.size:
-            breaks = np.flatnonzero(np.diff(usable) > max_gap + 1) + 1
-            for seg in np.split(usable, breaks):
-                pos = _cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name]))
-                if name == "legs" and _step_to_separation(pos) < FINE_STEP_TO_SEPARATION:
-                    judged = seg[~collapsed[seg]]
-                    left_out[seg] = collapsed[seg]
-                    swapped[judged, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, judged, np.asarray(FINE_LEG_CUES)),
-                                                        FINE_PATH)
-                else:
-                    swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
+        for seg in segments:
+            pos = _cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name]))
+            if name == "legs" and _step_to_separation(pos) < FINE_STEP_TO_SEPARATION:
+                judged = seg[~collapsed[seg]]
+                left_out[seg] = collapsed[seg]
+                swapped[judged, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, judged, np.asarray(FINE_LEG_CUES)),
+                                                    FINE_PATH)
+            else:
+                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
         _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
