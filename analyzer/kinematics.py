@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from analyzer import signals
-from analyzer.landmarks import INDEX, NUM_LANDMARKS, SIDES, side_index
+from analyzer.landmarks import INDEX, NUM_LANDMARKS, SIDES, leg_lengths, longer_leg_length, side_index
 from analyzer.segments import HALF_WIDTH_FRACTION, de_leva
 
 DepthMethod = Literal["anthropometric", "measured"]
@@ -135,7 +135,8 @@ def estimate_direction(image_xy_px: np.ndarray) -> int:
       camera: knees bend forward (the knee lies ahead of the hip-ankle line) and the toes
       lie ahead of the ankle.
     """
-    leg = np.nanmedian(_leg_lengths(image_xy_px)) if np.isfinite(_leg_lengths(image_xy_px)).any() else np.nan
+    legs = leg_lengths(image_xy_px)
+    leg = np.nanmedian(legs) if np.isfinite(legs).any() else np.nan
     hip_x = np.nanmean(image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]], 0], axis=1)
     finite = np.flatnonzero(np.isfinite(hip_x))
     if finite.size >= 2 and np.isfinite(leg) and leg > 0:
@@ -209,15 +210,6 @@ def _leg_length_fraction(sex: str) -> float:
     return p["thigh"].length_fraction + p["shank"].length_fraction
 
 
-def _leg_lengths(points: np.ndarray) -> np.ndarray:
-    """(N, 2) thigh + shank length per side, in the units of *points*."""
-    out = []
-    for side in SIDES:
-        hip, knee, ankle = (points[:, side_index(side, p)] for p in ("hip", "knee", "ankle"))
-        out.append(np.linalg.norm(knee - hip, axis=-1) + np.linalg.norm(ankle - knee, axis=-1))
-    return np.stack(out, axis=1)
-
-
 #: The scale follows the runner's distance when the extended legs' length in the picture
 #: changes by more than this factor through the clip (95th over 5th percentile of
 #: :func:`extended_leg_length_px`). The shared side views read 1.03-1.39 (pose noise, sprint
@@ -249,14 +241,7 @@ def extended_leg_length_px(image_xy_px: np.ndarray, time_s: np.ndarray, window_s
         time_s: (N,) frame times (s).
         window_s: window length (s).
     """
-    return _windowed_extended_length(_longer_leg(image_xy_px), np.asarray(time_s, dtype=float), window_s)
-
-
-def _longer_leg(points: np.ndarray) -> np.ndarray:
-    """(N,) the longer side's thigh + shank length in the units of *points*; NaN where neither is seen."""
-    legs = _leg_lengths(points)
-    seen = np.isfinite(legs)
-    return np.where(seen.any(axis=1), np.max(np.where(seen, legs, -np.inf), axis=1), np.nan)
+    return _windowed_extended_length(longer_leg_length(image_xy_px), np.asarray(time_s, dtype=float), window_s)
 
 
 def _windowed_extended_length(longer: np.ndarray, time_s: np.ndarray, window_s: float) -> np.ndarray:
@@ -335,7 +320,7 @@ def estimate_scale(
     Raises:
         ValueError: when the legs are never seen.
     """
-    longer_px = _longer_leg(image_xy_px)
+    longer_px = longer_leg_length(image_xy_px)
     legs_px_ref = np.nanpercentile(longer_px, 90) if np.isfinite(longer_px).any() else np.nan
     if not np.isfinite(legs_px_ref) or legs_px_ref <= 0:
         raise ValueError("the runner's legs are never fully visible, so no scale can be set")
@@ -343,7 +328,7 @@ def estimate_scale(
     if height_m is not None:
         legs_m, source, stature = fraction * height_m, "height", float(height_m)
     else:
-        legs_m = float(np.nanpercentile(_longer_leg(world_xyz_m), 90))
+        legs_m = float(np.nanpercentile(longer_leg_length(world_xyz_m), 90))
         source, stature = "world_landmarks", legs_m / fraction
     n = longer_px.size
     by_frame_px = np.full(n, legs_px_ref)

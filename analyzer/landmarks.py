@@ -2,9 +2,12 @@
 
 One table serves every stage (pose extraction, the synthetic sprinter, kinematics,
 the overlay), so that "left" and "right" mean the same everywhere: the *runner's*
-left and right, as BlazePose labels them.
+left and right, as BlazePose labels them. So does the one measure of the body that
+several stages take from landmarks: the legs' length (:func:`leg_lengths`).
 """
 from __future__ import annotations
+
+import numpy as np
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",
@@ -51,6 +54,24 @@ def _mirror(name: str) -> str:
 
 #: ``MIRROR[i]`` is the index of landmark *i*'s left/right counterpart (itself for the nose).
 MIRROR: tuple[int, ...] = tuple(INDEX[_mirror(n)] for n in LANDMARK_NAMES)
+
+def leg_lengths(points: np.ndarray) -> np.ndarray:
+    """(N, 2) thigh + shank length (hip-knee-ankle path) of the left and right leg, in the
+    units of *points* (N, 33, k); NaN where a leg's landmarks are unknown."""
+    out = []
+    for side in SIDES:
+        hip, knee, ankle = (points[:, side_index(side, p)] for p in ("hip", "knee", "ankle"))
+        out.append(np.linalg.norm(knee - hip, axis=-1) + np.linalg.norm(ankle - knee, axis=-1))
+    return np.stack(out, axis=1)
+
+
+def longer_leg_length(points: np.ndarray) -> np.ndarray:
+    """(N,) the longer side's thigh + shank length in the units of *points*; NaN where
+    neither leg is seen."""
+    legs = leg_lengths(points)
+    seen = np.isfinite(legs)
+    return np.where(seen.any(axis=1), np.max(np.where(seen, legs, -np.inf), axis=1), np.nan)
+
 
 #: Landmark indices of one leg, proximal to distal (hip, knee, ankle, heel, toe tip).
 LEG_PARTS: tuple[str, ...] = ("hip", "knee", "ankle", "heel", "foot_index")

@@ -199,7 +199,7 @@ def _problems_and_notes(
         notes.append(
             f"The camera follows the runner from one spot: the runner's size in the picture changes {high / low:.1f}-fold, "
             "so away from the point where the runner passes the camera the view is oblique and angles and momenta read "
-            "less true (on rendered pans, 6-8 deg off near side-on, 16-50 deg off at the far ends). "
+            "less true (on rendered pans, 6–8° off near side-on, 16–50° off at the far ends). "
             "Trust the steps near that point most."
         )
     if kin.sample_rate_hz < 50:

@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import atomic, memory
-from .landmarks import ARM_PARTS, INDEX, LEG_PARTS, MIRROR, NUM_LANDMARKS, side_index
+from .landmarks import ARM_PARTS, INDEX, LEG_PARTS, MIRROR, NUM_LANDMARKS, longer_leg_length, side_index
 from .signals import quiet_nan_warnings
 from .video import VideoInfo, iter_frames
 
@@ -796,10 +796,7 @@ def collapsed_leg_frames(image_xy: np.ndarray, max_run_frames: int) -> np.ndarra
     left, right = _LOWER_LEGS[:4], _LOWER_LEGS[4:]
     with quiet_nan_warnings():
         separation = np.linalg.norm(image_xy[:, left] - image_xy[:, right], axis=-1).max(axis=-1)
-        hip, knee, ankle = (np.array([side_index(s, p) for s in ("left", "right")]) for p in ("hip", "knee", "ankle"))
-        leg = (np.linalg.norm(image_xy[:, knee] - image_xy[:, hip], axis=-1)
-               + np.linalg.norm(image_xy[:, ankle] - image_xy[:, knee], axis=-1)).max(axis=-1)
-        ratio = separation / leg
+        ratio = separation / longer_leg_length(image_xy)
     low = ratio < COLLAPSED_LEG_SEPARATION
     out = np.zeros(low.shape, dtype=bool)
     padded = np.concatenate([[False], low, [False]])
