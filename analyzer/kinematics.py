@@ -67,6 +67,13 @@ class RunnerFrame:
     origin_px: tuple[float, float] = (0.0, 0.0)
 
     @property
+    def scale_ratio(self) -> np.ndarray:
+        """(N,) each frame's metres per pixel over :attr:`m_per_px` (all 1 with one scale)."""
+        if not self.m_per_px_by_frame.size:
+            return np.ones(0)
+        return self.m_per_px_by_frame / self.m_per_px
+
+    @property
     def m_per_px_range(self) -> tuple[float, float]:
         """5th and 95th percentiles of the frames' metres per pixel (equal with one scale)."""
         if not self.m_per_px_by_frame.size:
