@@ -4,6 +4,7 @@
     python scripts/score_synthetic.py                       # the clips in sample_videos/
     python scripts/score_synthetic.py clip.mp4 --truth clip.truth.json
     python scripts/score_synthetic.py --validation          # + a set of other seeds, speeds, lags
+    python scripts/score_synthetic.py --exact-points        # the truth's image points, no pose model error
 
 Prints, per clip: detection, event errors (frames), joint-angle RMS error, group angular
 momentum agreement (correlation, RMS error as a share of the true peak), the model's push
@@ -12,7 +13,8 @@ swing_lag flags' precision, recall and F1, and the figures pooled over all clips
 Pose results are cached in --cache. ``--validation`` renders (once, into the cache folder)
 and adds the clips of :data:`VALIDATION_SET`: other seeds, speeds, frame rates (30, 60,
 120 fps), cameras and injected lags than the samples, so that tuning on the samples is
-checked on clips it never saw.
+checked on clips it never saw. ``--exact-points`` feeds the truth's exact image points in
+place of the pose model's: what is left is the error of every stage after the pose model.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from analyzer.athlete import Athlete  # noqa: E402
 from analyzer.synthetic.clips import ClipSpec, make_clip  # noqa: E402
 from analyzer.synthetic.motion import SprinterParams, faults_on_leg  # noqa: E402
 from analyzer.synthetic.render import RenderOptions  # noqa: E402
-from analyzer.synthetic.scoring import Score, pooled_f1, score  # noqa: E402
+from analyzer.synthetic.scoring import Score, exact_image_points, pooled_f1, score  # noqa: E402
 from analyzer.synthetic.truth import GroundTruth, load_truth  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,10 +88,16 @@ VALIDATION_SET: dict[str, ClipSpec] = {
 }
 
 
-def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path) -> pipeline.AnalysisResult:
-    """Run the pipeline's stages on one clip with the truth's athlete values (as a user would give them)."""
+def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path, *, exact_points: bool = False
+                 ) -> pipeline.AnalysisResult:
+    """Run the pipeline's stages on one clip with the truth's athlete values (as a user would give them).
+
+    With *exact_points* the truth's image points replace the pose model's (:func:`exact_image_points`).
+    """
     info = video.probe_video(video_path)
     track, _ = pose.extract_pose_cached(info, cache_dir / f"{video_path.stem}.landmarks.npz", progress=False)
+    if exact_points:
+        track = exact_image_points(track, truth)
     p = truth.params
     athlete = Athlete(p["height_m"], p["mass_kg"], p["sex"], True, True, True)
     return pipeline.analyse(info, track, athlete, pipeline.Settings(overlay=False))
@@ -145,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / "reports" / ".score-cache",
                         help="pose cache folder, and where --validation renders its clips")
     parser.add_argument("--validation", action="store_true", help="also render (once) and score the validation set")
+    parser.add_argument("--exact-points", action="store_true",
+                        help="feed the truth's exact image points instead of the pose model's (what remains is the "
+                             "error of the stages after the pose model)")
     args = parser.parse_args(argv)
     clips = [(clip, args.truth) for clip in (args.clips or sorted((ROOT / "sample_videos").glob("*.mp4")))]
     if args.validation:
@@ -156,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             truth_path = clip.parent / "truth" / f"{clip.stem}.truth.json"
             if not truth_path.is_file():
                 truth_path = clip.with_suffix(".truth.json")
-        result = analyse_clip(clip, truth := load_truth(truth_path), args.cache)
+        result = analyse_clip(clip, truth := load_truth(truth_path), args.cache, exact_points=args.exact_points)
         scores.append(score(result, truth))
         rates.append(result.video.fps)
         print(format_score(clip.name, scores[-1]))

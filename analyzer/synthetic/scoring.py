@@ -6,6 +6,7 @@ the whole pipeline, pose model included, on rendered clips. Pure functions over 
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from analyzer.counterbalance import role_signals
 from analyzer.momentum import AngularMomentum
 from analyzer.pipeline import AnalysisResult
+from analyzer.pose import PoseTrack
 from analyzer.steps import Step, StepAnalysis
 from analyzer.synthetic.truth import GroundTruth
 
@@ -82,6 +84,26 @@ def truth_steps(truth: GroundTruth) -> StepAnalysis:
         legs[inside] = step.push_leg
     empty = np.zeros((t.size, 2))
     return StepAnalysis(t, empty, empty.astype(bool), (), tuple(steps), legs.astype(str), index, 0)
+
+
+def exact_image_points(track: PoseTrack, truth: GroundTruth) -> PoseTrack:
+    """*track* with the truth's exact image points in place of the pose model's.
+
+    Every landmark is visible in every frame and no frame is left out, so that the analysis
+    of the result measures every stage after the pose model (scale, vertical, direction,
+    depth model, filtering, events, counterbalance) on the clip's own camera, without the
+    pose model's error. The pose model's world landmarks are kept (the scale uses them only
+    without the athlete's height).
+    """
+    if truth.image_xy_px is None or truth.image_xy_px.shape != track.image_xy_px.shape:
+        raise ValueError("the truth has no image points for this clip's frames")
+    return dataclasses.replace(
+        track,
+        image_xy_px=np.asarray(truth.image_xy_px, dtype=float),
+        visibility=np.ones_like(track.visibility),
+        detected=np.ones_like(track.detected),
+        legs_collapsed=np.zeros_like(track.legs_collapsed),
+    )
 
 
 def _truth_momentum(truth: GroundTruth, like: AngularMomentum) -> AngularMomentum:
