@@ -196,6 +196,9 @@ def _problems_and_notes(
     if gait.unpaired_contacts:
         problems.append(f"{gait.unpaired_contacts} time(s) the same foot seemed to land twice in a row "
                         "(a missed contact or a left/right mix-up); no step was formed across them.")
+    if gait.skipped_gaps:
+        problems.append(f"{gait.skipped_gaps} time(s) two touchdowns were more than {steps.MAX_STEP_TIME_RATIO:.0f} usual "
+                        "steps apart (contacts of both feet missed in between); no step was formed across them.")
     if kin.frame is not None and kin.frame.scale_follows_distance and assessment.camera_moving:
         low, high = kin.frame.m_per_px_range
         notes.append(

@@ -16,6 +16,7 @@ Contacts cut by the start or end of the clip are not steps.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,10 @@ MOVING_SCALE_GROUND_WINDOW_S = 0.5
 MAX_REACH_S = 0.25
 #: Below this backward sweep of the feet (m/s) nobody runs over them; the runner's scale is kept.
 MIN_SWEEP_SPEED_M_S = 0.5
+#: Two alternating touchdowns more than this many median step times apart are a gap with
+#: both feet's contacts missed in between (a real run's steps vary by tens of percent, and
+#: one missed contact already shows as the same foot twice), not one step.
+MAX_STEP_TIME_RATIO = 2.0
 #: Contacts shorter than this are noise (s).
 MIN_CONTACT_S = 0.04
 #: During a real contact the pelvis passes over the foot: the foot must travel backward
@@ -118,6 +123,9 @@ class StepAnalysis:
         step_index: (N,) the step each frame belongs to, -1 outside steps.
         unpaired_contacts: times two successive contacts were by the same foot (a missed
             contact or a left/right confusion); no step is formed across them.
+        skipped_gaps: touchdowns of alternating feet more than :data:`MAX_STEP_TIME_RATIO`
+            usual steps apart (both feet's contacts missed in between); no step is formed
+            across them either.
     """
 
     time_s: np.ndarray
@@ -128,6 +136,7 @@ class StepAnalysis:
     push_leg: np.ndarray
     step_index: np.ndarray
     unpaired_contacts: int
+    skipped_gaps: int = 0
 
 
 def foot_heights_m(points_m: np.ndarray, time_s: np.ndarray, window_s: float = GROUND_WINDOW_S,
@@ -379,13 +388,25 @@ def analyse_steps(
             next_touchdown_frame=_nearest_frame(time_s, frame_index, nxt.touchdown_s),
         ))
 
+    steps, gaps = _without_gaps(steps)
     push_leg = np.full(time_s.size, "", dtype=object)
     step_index = np.full(time_s.size, -1, dtype=int)
     for s in steps:
         inside = (time_s >= s.touchdown_s) & (time_s < s.next_touchdown_s)
         push_leg[inside] = s.push_leg
         step_index[inside] = s.step
-    return StepAnalysis(time_s, heights, in_contact, tuple(contacts), tuple(steps), push_leg.astype(str), step_index, unpaired)
+    return StepAnalysis(time_s, heights, in_contact, tuple(contacts), tuple(steps), push_leg.astype(str), step_index,
+                        unpaired, gaps)
+
+
+def _without_gaps(steps: list[Step]) -> tuple[list[Step], int]:
+    """*steps* less those longer than :data:`MAX_STEP_TIME_RATIO` x the median step time
+    (renumbered from 1), and how many were dropped. Fewer than three steps are kept as they are."""
+    if len(steps) < 3:
+        return steps, 0
+    limit = MAX_STEP_TIME_RATIO * float(np.median([s.step_time_s for s in steps]))
+    kept = [s for s in steps if s.step_time_s <= limit]
+    return [dataclasses.replace(s, step=k + 1) for k, s in enumerate(kept)], len(steps) - len(kept)
 
 
 def step_lengths_m(points_m: np.ndarray, time_s: np.ndarray, steps: tuple[Step, ...], *, usable: bool) -> list[float]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from analyzer import kinematics, steps
+from analyzer.landmarks import side_index
 from analyzer.synthetic.clips import ClipSpec, clip_camera
 from analyzer.synthetic.motion import SprinterParams, simulate
 from analyzer.synthetic.scoring import truth_steps
@@ -78,3 +79,24 @@ def test_foot_scale_is_the_runner_scale_when_the_distance_holds(pan) -> None:
     np.testing.assert_allclose(steps.foot_scale_ratio(kin.points_m, kin.time_s, ones), 1.0)
     np.testing.assert_allclose(steps.foot_heights_m(kin.points_m, kin.time_s, scale_ratio=ones),
                                steps.foot_heights_m(kin.points_m, kin.time_s), atol=1e-12)
+
+
+def test_a_gap_with_both_feet_contacts_missed_forms_no_step() -> None:
+    """Two missed contacts in a row leave alternating touchdowns three steps apart: not a step."""
+    params = SprinterParams()
+    t = np.arange(180) / 60.0
+    points = simulate(params, t).landmarks_m.copy()
+    whole = steps.analyse_steps(points, t, height_m=params.height_m)
+    assert whole.skipped_gaps == 0 and len(whole.steps) >= 10
+    # Lift both feet through the 3rd and 4th contacts (the clip's pose lost them).
+    a, b = whole.contacts[3].touchdown_s - 0.02, whole.contacts[4].toeoff_s + 0.02
+    inside = (t > a) & (t < b)
+    for part in ("heel", "foot_index", "ankle"):
+        for side in ("left", "right"):
+            points[inside, side_index(side, part), 1] += 0.5
+    gappy = steps.analyse_steps(points, t, height_m=params.height_m)
+    assert gappy.skipped_gaps == 1
+    times = np.array([s.step_time_s for s in gappy.steps])
+    assert times.max() < 1.5 * np.median(times)
+    assert [s.step for s in gappy.steps] == list(range(1, len(gappy.steps) + 1))
+    assert len(gappy.steps) == len(whole.steps) - 3
