@@ -154,16 +154,27 @@ def foot_heights_m(points_m: np.ndarray, time_s: np.ndarray, window_s: float = G
             scale follows the runner's distance (a runner nearing the camera, a pan from one
             spot); None for one scale. See :func:`foot_scale_ratio`.
     """
-    lowest = np.stack(
-        [np.fmin(points_m[:, side_index(s, "heel"), 1], points_m[:, side_index(s, "foot_index"), 1]) for s in SIDES],
-        axis=1,
-    )
+    lowest = _lowest_foot_points_m(points_m)
     if scale_ratio is not None:
         lowest = lowest * foot_scale_ratio(points_m, time_s, scale_ratio) / np.asarray(scale_ratio, float)[:, None]
     both = np.nanmin(np.where(np.isfinite(lowest), lowest, np.inf), axis=1)
     both[~np.isfinite(both)] = np.nan
     ground = _running_low_envelope(both, time_s, window_s)
     return lowest - ground[:, None]
+
+
+def _lowest_foot_points_m(points_m: np.ndarray) -> np.ndarray:
+    """(N, 2) height of each foot's lowest point (heel or toe tip), left and right (m)."""
+    return np.stack([np.fmin(points_m[:, side_index(s, "heel"), 1], points_m[:, side_index(s, "foot_index"), 1])
+                     for s in SIDES], axis=1)
+
+
+def _feet_ahead_of_pelvis_m(points_m: np.ndarray) -> np.ndarray:
+    """(N, 2) forward position of each foot (heel-toe midpoint) relative to the mid-hip (m)."""
+    pelvis_x = 0.5 * (points_m[:, side_index("left", "hip"), 0] + points_m[:, side_index("right", "hip"), 0])
+    feet_x = np.stack([0.5 * (points_m[:, side_index(s, "heel"), 0] + points_m[:, side_index(s, "foot_index"), 0])
+                       for s in SIDES], axis=1)
+    return feet_x - pelvis_x[:, None]
 
 
 def foot_scale_ratio(points_m: np.ndarray, time_s: np.ndarray, scale_ratio: np.ndarray) -> np.ndarray:
@@ -183,11 +194,8 @@ def foot_scale_ratio(points_m: np.ndarray, time_s: np.ndarray, scale_ratio: np.n
         scale_ratio: (N,) each frame's metres per pixel over a fixed reference.
     """
     ratio = np.asarray(scale_ratio, dtype=float)
-    pelvis_x = 0.5 * (points_m[:, side_index("left", "hip"), 0] + points_m[:, side_index("right", "hip"), 0])
-    ahead = np.stack([0.5 * (points_m[:, side_index(s, "heel"), 0] + points_m[:, side_index(s, "foot_index"), 0])
-                      for s in SIDES], axis=1) - pelvis_x[:, None]
-    lowest = np.stack([np.fmin(points_m[:, side_index(s, "heel"), 1], points_m[:, side_index(s, "foot_index"), 1])
-                       for s in SIDES], axis=1)
+    ahead = _feet_ahead_of_pelvis_m(points_m)
+    lowest = _lowest_foot_points_m(points_m)
     out = np.repeat(ratio[:, None], 2, axis=1)
     if time_s.size < 3:
         return out
@@ -352,12 +360,11 @@ def analyse_steps(
     margin = REFINE_MARGIN_FRACTION * height_m if refine_margin_m is None else refine_margin_m
     window = GROUND_WINDOW_S if scale_ratio is None else MOVING_SCALE_GROUND_WINDOW_S
     heights = foot_heights_m(points_m, time_s, window_s=window, scale_ratio=scale_ratio)
-    pelvis_x = 0.5 * (points_m[:, side_index("left", "hip"), 0] + points_m[:, side_index("right", "hip"), 0])
+    ahead = _feet_ahead_of_pelvis_m(points_m)
     contacts: list[Contact] = []
     for k, side in enumerate(SIDES):
-        foot_x = 0.5 * (points_m[:, side_index(side, "heel"), 0] + points_m[:, side_index(side, "foot_index"), 0])
         contacts += detect_contacts(heights[:, k], time_s, side, coarse_threshold_m=coarse, refine_margin_m=margin,
-                                    foot_forward_m=foot_x - pelvis_x,
+                                    foot_forward_m=ahead[:, k],
                                     min_sweep_m=MIN_CONTACT_SWEEP_FRACTION * height_m)
     contacts.sort(key=lambda c: c.touchdown_s if np.isfinite(c.touchdown_s) else c.toeoff_s - 1e3)
 
