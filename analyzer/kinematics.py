@@ -67,10 +67,11 @@ class RunnerFrame:
     origin_px: tuple[float, float] = (0.0, 0.0)
 
     @property
-    def scale_ratio(self) -> np.ndarray:
-        """(N,) each frame's metres per pixel over :attr:`m_per_px` (all 1 with one scale)."""
-        if not self.m_per_px_by_frame.size:
-            return np.ones(0)
+    def scale_ratio(self) -> np.ndarray | None:
+        """(N,) each frame's metres per pixel over :attr:`m_per_px` where the scale follows the
+        runner's distance (:attr:`scale_follows_distance`); None with one scale for the clip."""
+        if not (self.scale_follows_distance and self.m_per_px_by_frame.size):
+            return None
         return self.m_per_px_by_frame / self.m_per_px
 
     @property

@@ -147,9 +147,8 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     h = momentum.angular_momentum(kin, mass_kg=athlete.mass_kg, height_m=kin.height_m, sex=athlete.sex)  # type: ignore[arg-type]
     clock["momentum"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    follows = kin.frame is not None and kin.frame.scale_follows_distance
     gait = steps.analyse_steps(kin.points_m, kin.time_s, height_m=kin.height_m, frame_index=track.frame_index,
-                               scale_ratio=kin.frame.scale_ratio if follows else None)
+                               scale_ratio=kin.frame.scale_ratio if kin.frame is not None else None)
     balance = analyse_counterbalance(h, gait, sample_rate_hz=kin.sample_rate_hz, thresholds=settings.thresholds)
     clock["steps_and_counterbalance"] = time.perf_counter() - t0
 
