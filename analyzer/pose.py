@@ -812,11 +812,11 @@ def collapsed_leg_frames(image_xy: np.ndarray, max_run_frames: int) -> np.ndarra
     return out
 
 
-def _swap_model_for(pos: np.ndarray) -> SwapModel:
+def _swap_model_for(step_to_separation: float) -> SwapModel:
     """:data:`NEAREST_PATH` where the cue landmarks move, frame to frame, less than
-    :data:`MAX_STEP_TO_SEPARATION` of their left-right separation, else
-    :data:`SMOOTH_PATH`. *pos* as in :func:`_viterbi_swaps`."""
-    return NEAREST_PATH if _step_to_separation(pos) < MAX_STEP_TO_SEPARATION else SMOOTH_PATH
+    :data:`MAX_STEP_TO_SEPARATION` of their left-right separation
+    (:func:`_step_to_separation`), else :data:`SMOOTH_PATH`."""
+    return NEAREST_PATH if step_to_separation < MAX_STEP_TO_SEPARATION else SMOOTH_PATH
 
 
 def _step_to_separation(pos: np.ndarray) -> float:
@@ -922,13 +922,14 @@ def _fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None],
         # 1) distinct pictures: Viterbi per continuous segment
         for seg in segments:
             pos = _cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name]))
-            if name == "legs" and _step_to_separation(pos) < FINE_STEP_TO_SEPARATION:
+            step_to_separation = _step_to_separation(pos)
+            if name == "legs" and step_to_separation < FINE_STEP_TO_SEPARATION:
                 judged = seg[~collapsed[seg]]
                 left_out[seg] = collapsed[seg]
                 swapped[judged, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, judged, np.asarray(FINE_LEG_CUES)),
                                                     FINE_PATH)
             else:
-                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(pos))
+                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(step_to_separation))
         _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
