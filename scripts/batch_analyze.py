@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from analyzer.cli import main  # noqa: E402
+from analyzer.cli import run  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(["batch", *sys.argv[1:]]))
+    run(["batch", *sys.argv[1:]])
