@@ -18,9 +18,11 @@ is several times its true size in error on the synthetic sprinter).
 
 Per step: the peak times of P and S within the step, their lag (swing later = positive),
 a centroid lag (when the bulk of each side's rotation comes: a timing measure robust to
-noise), the ratio of the peaks (swing / push), and flags where the swing side arrives late
-(by both measures) or falls short. Across steps: whether the swing side rises together
-with the push side.
+noise), the swing shift (how much later than in the run's usual step the swing waveform
+comes), the ratio of the peaks (swing / push), and flags where the swing side arrives late
+(by the centroid lag and the swing shift together, against the run's own scatter; by peak
+and centroid in runs too short for one) or falls short. Across steps: whether the swing side
+rises together with the push side.
 """
 from __future__ import annotations
 
@@ -46,6 +48,14 @@ LAG_NOISE_FACTOR = 2.0
 CENTROID_LAG_MIN_FRAMES = 0.5
 #: Fewer steps than this give no scatter estimate.
 MIN_STEPS_FOR_SCATTER = 6
+#: With a scatter estimate, a late step's swing shift must exceed this many frame intervals of
+#: the distinct-image rate (and its centroid lag :data:`CENTROID_LAG_MIN_FRAMES`).
+LATE_MIN_FRAMES = 1.0
+#: The swing shift is searched within this share of the run's median step time either way,
+#: and the run's median swing waveform extends by as much beyond each step's ends.
+SHIFT_SEARCH_STEP_FRACTION = 0.35
+#: Resolution of the shift search (s), refined between grid points by a parabola.
+SHIFT_GRID_S = 0.002
 #: A step whose swing/push peak ratio is below this fraction of the run's median falls short.
 #: On the synthetic sprinter, halving the swing drive lowers the ratio by ~25 %; normal steps vary by ~2 %.
 DEFAULT_RATIO_THRESHOLD = 0.85
@@ -86,13 +96,25 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class StepBalance:
-    """Counterbalance of one step (the steps.csv columns beyond the timing ones)."""
+    """Counterbalance of one step (the steps.csv columns beyond the timing ones).
+
+    Attributes (beyond the peaks, their times and the ratio):
+        lag_ms: swing peak time minus push peak time (ms; swing later is positive).
+        lag_centroid_ms: the same for the centroids of the two sides' positive parts (ms).
+        swing_shift_ms: how much later than in this run's usual step the swing side's
+            rotation came, matched against the run's median swing waveform (ms; NaN with
+            fewer than :data:`MIN_STEPS_FOR_SCATTER` steps).
+        lateness: the step's combined evidence of a late swing, in units of the run's own
+            step-to-step scatter (:func:`lateness_score`; NaN without a scatter estimate).
+    """
 
     step: Step
     push_peak_s: float
     swing_peak_s: float
     lag_ms: float
     lag_centroid_ms: float
+    swing_shift_ms: float
+    lateness: float
     push_peak_kg_m2_s: float
     swing_peak_kg_m2_s: float
     counterbalance_ratio: float
@@ -138,6 +160,10 @@ class Counterbalance:
         lag_scatter_ms: the run's step-to-step scatter of peak lags (NaN with few steps).
         centroid_lag_threshold_ms: the centroid-lag threshold in force (scatter and frame rate included).
         centroid_lag_scatter_ms: the run's step-to-step scatter of centroid lags (NaN with few steps).
+        swing_shift_scatter_ms: the run's step-to-step scatter of swing shifts (NaN with few steps).
+        late_bulk_min_ms, late_shift_min_ms: with a scatter estimate, the least centroid lag
+            and swing shift of a late step (:data:`CENTROID_LAG_MIN_FRAMES` and
+            :data:`LATE_MIN_FRAMES` frame intervals); NaN when the run is too short.
         ratio_limit: the counterbalance ratio below which a step is flagged (absolute: the
             relative threshold times the run's median, lowered by the run's scatter).
         thresholds: the thresholds used.
@@ -154,6 +180,9 @@ class Counterbalance:
     lag_scatter_ms: float = float("nan")
     centroid_lag_threshold_ms: float = float("nan")
     centroid_lag_scatter_ms: float = float("nan")
+    swing_shift_scatter_ms: float = float("nan")
+    late_bulk_min_ms: float = float("nan")
+    late_shift_min_ms: float = float("nan")
     ratio_limit: float = float("nan")
     thresholds: Thresholds = field(default_factory=Thresholds)
 
@@ -217,6 +246,107 @@ def centroid_time(time_s: np.ndarray, values: np.ndarray) -> float:
     return float(np.dot(time_s[ok], weights) / weights.sum())
 
 
+def waveform_shift_s(time_s: np.ndarray, values: np.ndarray, template_time_s: np.ndarray,
+                     template: np.ndarray, max_shift_s: float) -> float:
+    """How much later than *template* the waveform *values* comes (s).
+
+    The shift d in [-max_shift_s, max_shift_s] that maximises the correlation coefficient
+    between ``values(t)`` and ``template(t - d)`` over the samples where both exist, searched
+    on a :data:`SHIFT_GRID_S` grid and refined by a parabola through the best point and its
+    neighbours. Matching the whole waveform, not its top or its centroid, makes every sample
+    count: through the pose model a step's swing-side shift scatters by ~13 ms where its peak
+    time scatters by ~25 ms (docs/METHOD.md, section 6).
+
+    Args:
+        time_s: (n,) sample times of the waveform (s).
+        values: (n,) the waveform (NaN where missing).
+        template_time_s: (m,) increasing times of the template (s), on the same time base.
+        template: (m,) the template (NaN where undefined).
+        max_shift_s: largest shift searched either way (s).
+
+    Returns NaN when fewer than 4 samples overlap at every shift, or the waveform is flat.
+    """
+    ok = np.isfinite(values) & np.isfinite(time_s)
+    t, x = np.asarray(time_s, dtype=float)[ok], np.asarray(values, dtype=float)[ok]
+    shifts = np.arange(-max_shift_s, max_shift_s + 0.5 * SHIFT_GRID_S, SHIFT_GRID_S)
+    scores = np.full(shifts.size, -np.inf)
+    for i, shift in enumerate(shifts):
+        y = np.interp(t - shift, template_time_s, template, left=np.nan, right=np.nan)
+        both = np.isfinite(y)
+        if both.sum() < 4:
+            continue
+        a, b = x[both] - x[both].mean(), y[both] - y[both].mean()
+        norm = np.linalg.norm(a) * np.linalg.norm(b)
+        if norm > 0:
+            scores[i] = np.dot(a, b) / norm
+    best = int(np.argmax(scores))
+    if not np.isfinite(scores[best]):
+        return float("nan")
+    offset = 0.0
+    if 0 < best < shifts.size - 1 and np.isfinite(scores[best - 1 : best + 2]).all():
+        before, top, after = scores[best - 1 : best + 2]
+        curvature = before - 2.0 * top + after
+        if curvature < 0:
+            offset = 0.5 * (before - after) / curvature
+    return float(shifts[best] + offset * SHIFT_GRID_S)
+
+
+def swing_shifts_ms(momentum: AngularMomentum, steps: StepAnalysis) -> np.ndarray:
+    """(K,) per step, how much later than in the run's usual step its swing side rotates (ms).
+
+    Each step's swing counter-rotation S(t) (module docstring), in time since its touchdown,
+    is matched (:func:`waveform_shift_s`) over the step against the run's median swing
+    waveform: the median across steps of S on a 1 ms grid, taken from
+    :data:`SHIFT_SEARCH_STEP_FRACTION` of the median step time before each touchdown to as
+    long after the next (with each step's own roles, so that the template extends past the
+    step's ends and a late step's swing is not pinned at them). Because the median is over
+    all steps, a minority of late steps barely moves it. All NaN with fewer than
+    :data:`MIN_STEPS_FOR_SCATTER` steps.
+    """
+    shifts = np.full(len(steps.steps), np.nan)
+    if len(steps.steps) < MIN_STEPS_FOR_SCATTER:
+        return shifts
+    t = momentum.time_s
+    groups = momentum.groups_kg_m2_s
+    step_time = float(np.median([s.step_time_s for s in steps.steps]))
+    margin = SHIFT_SEARCH_STEP_FRACTION * step_time
+    grid = np.arange(-margin, step_time + margin, 0.001)
+    waveforms = []
+    for step in steps.steps:
+        around = (t >= step.touchdown_s - margin) & (t <= step.next_touchdown_s + margin)
+        swing = -side_sign(step.push_leg) * groups[f"{step.swing_leg}_leg"][around]
+        waveforms.append((t[around] - step.touchdown_s, swing))
+    resampled = [np.interp(grid, tt, np.where(np.isfinite(x), x, np.nan), left=np.nan, right=np.nan)
+                 if tt.size else np.full(grid.size, np.nan) for tt, x in waveforms]
+    with np.errstate(all="ignore"):
+        counts = np.isfinite(resampled).sum(axis=0)
+        template = np.where(counts > 0, np.nanmedian(np.where(counts > 0, resampled, 0.0), axis=0), np.nan)
+    for k, (step, (tt, x)) in enumerate(zip(steps.steps, waveforms)):
+        within = (tt >= 0.0) & (tt < step.step_time_s)
+        shifts[k] = 1000.0 * waveform_shift_s(tt[within], x[within], grid, template, margin)
+    return shifts
+
+
+def lateness_score(lag_centroid_ms: np.ndarray, swing_shift_ms: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Each step's combined evidence of a late swing side, in units of the run's own scatter.
+
+    ``(z_bulk + z_shift) / sqrt(2)`` with z each measure's departure from the run's median in
+    units of its robust scatter (:func:`robust_scatter`): both measures respond to a late
+    swing, and their errors come partly from different parts of the signal (the push side
+    enters only the centroid lag), so their sum separates late steps from the others better
+    than either alone. Returns the scores (NaN without a scatter estimate) and the two
+    scatters (ms).
+    """
+    bulk = np.asarray(lag_centroid_ms, dtype=float)
+    shift = np.asarray(swing_shift_ms, dtype=float)
+    bulk_scatter, shift_scatter = robust_scatter(bulk), robust_scatter(shift)
+    if not (bulk_scatter > 0 and shift_scatter > 0):
+        return np.full(bulk.shape, np.nan), bulk_scatter, shift_scatter
+    z_bulk = (bulk - np.nanmedian(bulk)) / bulk_scatter
+    z_shift = (shift - np.nanmedian(shift)) / shift_scatter
+    return (z_bulk + z_shift) / np.sqrt(2.0), bulk_scatter, shift_scatter
+
+
 def role_signals(momentum: AngularMomentum, steps: StepAnalysis) -> dict[str, np.ndarray]:
     """Per-frame push-leg, swing-leg momenta and P(t), S(t) from the step roles."""
     groups = momentum.groups_kg_m2_s
@@ -252,8 +382,9 @@ def analyse_counterbalance(
     """
     roles = role_signals(momentum, steps)
     t = momentum.time_s
+    swing_shift = swing_shifts_ms(momentum, steps)
     raw: list[dict] = []
-    for step in steps.steps:
+    for step, shift in zip(steps.steps, swing_shift):
         inside = steps.step_index == step.step
         tt = t[inside]
         push, swing = roles["push_drive"][inside], roles["swing_counter"][inside]
@@ -269,6 +400,7 @@ def analyse_counterbalance(
             swing_peak_s=swing_t,
             lag_ms=1000.0 * (swing_t - push_t),
             lag_centroid_ms=1000.0 * (centroid_time(tt, swing) - centroid_time(tt, push)),
+            swing_shift_ms=float(shift),
             push_peak_kg_m2_s=push_peak,
             swing_peak_kg_m2_s=swing_peak,
             counterbalance_ratio=swing_peak / push_peak if push_peak > 0 else float("nan"),
@@ -279,8 +411,15 @@ def analyse_counterbalance(
     # section 6), so a scatter taken leg by leg would let that bias flag every step of one leg.
     lag_noise = robust_scatter(np.array([r["lag_ms"] for r in raw], dtype=float))
     lag_threshold = thresholds.effective_lag_ms(sample_rate_hz)
-    centroid_noise = robust_scatter(np.array([r["lag_centroid_ms"] for r in raw], dtype=float))
+    bulk_lags = np.array([r["lag_centroid_ms"] for r in raw], dtype=float)
+    shifts = np.array([r["swing_shift_ms"] for r in raw], dtype=float)
+    lateness, centroid_noise, shift_noise = lateness_score(bulk_lags, shifts)
     centroid_threshold = thresholds.effective_centroid_lag_ms(sample_rate_hz, centroid_noise)
+    bulk_min = CENTROID_LAG_MIN_FRAMES * 1000.0 / sample_rate_hz
+    shift_min = LATE_MIN_FRAMES * 1000.0 / sample_rate_hz
+    shift_median = float(np.nanmedian(shifts)) if np.isfinite(shifts).any() else float("nan")
+    for r, score in zip(raw, lateness):
+        r["lateness"] = float(score)
     ratios = np.array([r["counterbalance_ratio"] for r in raw], dtype=float)
     median_ratio = float(np.nanmedian(ratios)) if np.isfinite(ratios).any() else float("nan")
     ratio_noise = robust_scatter(ratios)
@@ -295,7 +434,15 @@ def analyse_counterbalance(
     balances = []
     for r in raw:
         kinds, reasons = [], []
-        if late_by_both(r["lag_ms"], r["lag_centroid_ms"], lag_threshold, centroid_threshold):
+        if np.isfinite(r["lateness"]):
+            shift_above = r["swing_shift_ms"] - shift_median
+            if late_by_evidence(r["lateness"], r["lag_centroid_ms"], shift_above, bulk_min, shift_min):
+                kinds.append("swing_lag")
+                reasons.append(f"the swing side's rotation came {shift_above:.0f} ms later than in this run's usual "
+                               f"step (limit {shift_min:.0f} ms) and its bulk {r['lag_centroid_ms']:.0f} ms after "
+                               f"the push side's (limit {bulk_min:.0f} ms): together {r['lateness']:.1f} times this "
+                               f"run's step-to-step scatter (limit {LAG_NOISE_FACTOR:.0f})")
+        elif late_by_both(r["lag_ms"], r["lag_centroid_ms"], lag_threshold, centroid_threshold):
             kinds.append("swing_lag")
             reasons.append(f"the swing side peaked {_ms(r['lag_ms'], lag_threshold)} after the push side "
                            f"(limit {_ms(lag_threshold, r['lag_ms'])}) and the bulk of its rotation "
@@ -327,14 +474,37 @@ def analyse_counterbalance(
         lag_scatter_ms=lag_noise,
         centroid_lag_threshold_ms=centroid_threshold,
         centroid_lag_scatter_ms=centroid_noise,
+        swing_shift_scatter_ms=shift_noise,
+        late_bulk_min_ms=bulk_min if np.isfinite(lateness).any() else float("nan"),
+        late_shift_min_ms=shift_min if np.isfinite(lateness).any() else float("nan"),
         ratio_limit=float(ratio_limit) if raw else float("nan"),
         thresholds=thresholds,
     )
 
 
+def late_by_evidence(lateness: float, lag_centroid_ms: float, swing_shift_above_median_ms: float,
+                     bulk_min_ms: float, shift_min_ms: float) -> bool:
+    """The ``swing_lag`` rule for a run long enough to measure its own scatter: the step's
+    :func:`lateness_score` exceeds :data:`LAG_NOISE_FACTOR`, and its swing side is late by
+    each measure on its own: the bulk of its rotation after the push side's by more than
+    *bulk_min_ms* (:data:`CENTROID_LAG_MIN_FRAMES` frame intervals: the centroid reads only
+    part of a delay), and its whole waveform after the run's usual timing by more than
+    *shift_min_ms* (:data:`LATE_MIN_FRAMES`).
+
+    On the 14 rendered clips of ``scripts/score_synthetic.py --validation`` through the pose
+    model this flags 10 of the 14 delayed steps it finds with 1 false flag, where
+    :func:`late_by_both` flagged 7 with 3 (docs/METHOD.md, section 6).
+    """
+    return bool(np.isfinite(lateness) and np.isfinite(lag_centroid_ms) and np.isfinite(swing_shift_above_median_ms)
+                and lateness > LAG_NOISE_FACTOR and lag_centroid_ms > bulk_min_ms
+                and swing_shift_above_median_ms > shift_min_ms)
+
+
 def late_by_both(lag_ms: float, lag_centroid_ms: float, lag_threshold_ms: float, centroid_threshold_ms: float) -> bool:
-    """The ``swing_lag`` rule: the swing side's peak is late beyond the peak-lag threshold
-    **and** the bulk of its rotation is late beyond the centroid-lag threshold.
+    """The ``swing_lag`` rule for a run too short to measure its own scatter (fewer than
+    :data:`MIN_STEPS_FOR_SCATTER` steps; :func:`late_by_evidence` otherwise): the swing
+    side's peak is late beyond the peak-lag threshold **and** the bulk of its rotation is
+    late beyond the centroid-lag threshold.
 
     Through the pose model a single step's peak lag scatters by tens of ms (a misplaced far
     limb moves a broad peak), about as much as the delays to be found; the centroid lag

@@ -28,7 +28,7 @@ STEP_COLUMNS: tuple[str, ...] = (
     "contact_s", "flight_s", "step_time_s", "step_frequency_hz", "push_peak_s", "swing_peak_s", "lag_ms",
     "counterbalance_ratio", "flagged", "flag_reason",
     # Beyond the contract's minimum:
-    "flag_kinds", "lag_centroid_ms", "push_peak_kg_m2_s", "swing_peak_kg_m2_s", "push_peak_norm", "swing_peak_norm",
+    "flag_kinds", "lag_centroid_ms", "swing_shift_ms", "lateness", "push_peak_kg_m2_s", "swing_peak_kg_m2_s", "push_peak_norm", "swing_peak_norm",
     "ground_impulse_norm", "timing_uncertainty_ms", "step_length_m", "speed_m_s",
 )
 

@@ -22,7 +22,7 @@ import numpy as np
 import analyzer
 from analyzer import framerate, kinematics, memory, momentum, outputs, pose, signals, steps, video, view
 from analyzer.athlete import Athlete
-from analyzer.counterbalance import Counterbalance, Thresholds, analyse_counterbalance
+from analyzer.counterbalance import LAG_NOISE_FACTOR, Counterbalance, Thresholds, analyse_counterbalance
 from analyzer.kinematics import ANGLE_COLUMNS, Kinematics
 
 #: Below this share of frames with the runner found, the video is not analysed.
@@ -284,6 +284,7 @@ def step_rows(result: AnalysisResult) -> list[dict[str, Any]]:
             "push_peak_s": b.push_peak_s, "swing_peak_s": b.swing_peak_s, "lag_ms": b.lag_ms,
             "counterbalance_ratio": b.counterbalance_ratio, "flagged": b.flagged, "flag_reason": b.flag_reason,
             "flag_kinds": ";".join(b.flag_kinds), "lag_centroid_ms": b.lag_centroid_ms,
+            "swing_shift_ms": b.swing_shift_ms, "lateness": b.lateness,
             "push_peak_kg_m2_s": b.push_peak_kg_m2_s, "swing_peak_kg_m2_s": b.swing_peak_kg_m2_s,
             "push_peak_norm": b.push_peak_kg_m2_s / norm, "swing_peak_norm": b.swing_peak_kg_m2_s / norm,
             "ground_impulse_norm": b.ground_impulse_kg_m2_s / norm,
@@ -364,6 +365,11 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
             "lag_scatter_ms": bal.lag_scatter_ms,
             "centroid_lag_threshold_ms": bal.centroid_lag_threshold_ms,
             "centroid_lag_scatter_ms": bal.centroid_lag_scatter_ms,
+            "swing_shift_scatter_ms": bal.swing_shift_scatter_ms,
+            "lag_rule": "evidence" if np.isfinite(bal.late_shift_min_ms) else "peak_and_bulk",
+            "lateness_threshold": LAG_NOISE_FACTOR,
+            "late_bulk_min_ms": bal.late_bulk_min_ms,
+            "late_shift_min_ms": bal.late_shift_min_ms,
             "ratio_threshold": bal.ratio_limit,
             "ratio_threshold_relative": bal.thresholds.ratio,
             "flags_suppressed": not result.view.counterbalance_trusted,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analyzer import counterbalance, kinematics, momentum, steps
-from analyzer.counterbalance import Thresholds, late_by_both, robust_scatter
+from analyzer.counterbalance import CENTROID_LAG_MIN_FRAMES, LATE_MIN_FRAMES, Thresholds, late_by_both, late_by_evidence, lateness_score, robust_scatter
 from analyzer.synthetic.motion import SprinterParams, StepFault, faults_on_leg, simulate
 from analyzer.synthetic.truth import compute_truth
 
@@ -116,28 +116,66 @@ def test_injected_swing_lag_is_recovered_within_a_frame(delay_ms: float, offset_
 
 @pytest.mark.parametrize("late_ms", [33.0, 50.0])
 def test_lag_flags_single_out_late_steps_not_a_leg_bias(late_ms: float) -> None:
-    """The swing_lag rule (:func:`late_by_both` with the thresholds in force at 60 fps) on 12
-    steps: two steps whose whole swing is late (peak lag + late_ms, centroid lag + a third of
-    it, the share such a delay moves the bulk) stand out among steps scattering by a few ms. A
-    near/far leg bias flags nothing: the balanced rendered sample's steps read peak lags of
-    +32 and -14 ms and centroid lags of -10 and +6 ms by push leg (docs/METHOD.md, section 6).
-    Neither does a peak that moves alone (a misplaced far limb), nor a bulk that moves alone."""
+    """The swing_lag rule of a run with its own scatter (:func:`late_by_evidence` at 60 fps) on
+    12 steps: two steps whose whole swing is late (swing shift + 0.7 x late_ms and centroid lag
+    + half of it, the shares such a delay moves them through the pose model) stand out among
+    steps scattering by a few ms. A near/far leg bias flags nothing (the balanced rendered
+    sample's steps read centroid lags of -10 and +6 ms by push leg, docs/METHOD.md, section 6).
+    Neither does a bulk that moves alone (the push side's bulk early), nor a swing waveform that
+    moves alone (push and swing both late)."""
     rng = np.random.default_rng(3)
-    peak, bulk = rng.normal(0.0, 4.0, 12), rng.normal(0.0, 2.0, 12)
-    thresholds = Thresholds()
+    shift, bulk = rng.normal(0.0, 4.0, 12), rng.normal(0.0, 2.0, 12)
+    bulk_min_ms, shift_min_ms = CENTROID_LAG_MIN_FRAMES * 1000.0 / 60.0, LATE_MIN_FRAMES * 1000.0 / 60.0
 
-    def flagged(peak_ms: np.ndarray, bulk_ms: np.ndarray) -> list[int]:
-        peak_limit = thresholds.effective_lag_ms(60.0)
-        bulk_limit = thresholds.effective_centroid_lag_ms(60.0, robust_scatter(bulk_ms))
-        return [i for i in range(12) if late_by_both(peak_ms[i], bulk_ms[i], peak_limit, bulk_limit)]
+    def flagged(shift_ms: np.ndarray, bulk_ms: np.ndarray) -> list[int]:
+        score, *_ = lateness_score(bulk_ms, shift_ms)
+        above = shift_ms - np.median(shift_ms)
+        return [i for i in range(12) if late_by_evidence(score[i], bulk_ms[i], above[i], bulk_min_ms, shift_min_ms)]
 
     late = np.zeros(12)
     late[[4, 9]] = late_ms
-    assert flagged(peak + late, bulk + late / 3) == [4, 9]
+    assert flagged(shift + 0.7 * late, bulk + 0.5 * late) == [4, 9]
     by_leg = np.arange(12) % 2 == 0
-    assert flagged(peak + np.where(by_leg, 32.0, -14.0), bulk + np.where(by_leg, -10.0, 6.0)) == []
-    assert flagged(peak + late, bulk) == []
-    assert flagged(peak, bulk + late / 3) == []
+    assert flagged(shift + np.where(by_leg, 10.0, -10.0), bulk + np.where(by_leg, -10.0, 6.0)) == []
+    assert flagged(shift, bulk + 0.5 * late) == []
+    assert flagged(shift + 0.7 * late, bulk) == []
+
+
+@pytest.mark.parametrize("late_ms", [33.0, 50.0])
+def test_short_run_lag_rule_needs_peak_and_bulk(late_ms: float) -> None:
+    """With too few steps for a scatter (:func:`late_by_both` at 60 fps): a step whose peak and
+    bulk are both late is flagged; a peak that moves alone (a misplaced far limb) or a bulk that
+    moves alone is not."""
+    thresholds = Thresholds()
+    peak_limit = thresholds.effective_lag_ms(60.0)
+    bulk_limit = thresholds.effective_centroid_lag_ms(60.0, robust_scatter(np.zeros(4)))
+    assert late_by_both(late_ms, late_ms / 2, peak_limit, bulk_limit)
+    assert not late_by_both(late_ms, 0.0, peak_limit, bulk_limit)
+    assert not late_by_both(0.0, late_ms / 2, peak_limit, bulk_limit)
+
+
+def test_swing_shift_reads_the_delayed_steps_and_only_them() -> None:
+    """On the exact kinematics with 50 ms delays on steps 3 and 8, the swing shift (against the
+    run's median swing waveform) reads 20-22 ms there, above every other step's 9 ms or less,
+    and the two steps are flagged, no other. (Their peak lags read 5-7 ms: the body's turn gives
+    the swing leg's world-frame momentum a second peak at the undelayed time, see above; the
+    shift rests on the whole waveform.)"""
+    delay_ms = 50.0
+    params = dataclasses.replace(FLYING, faults=(StepFault(3, swing_delay_ms=delay_ms),
+                                                 StepFault(8, swing_delay_ms=delay_ms)))
+    motion, *_, balance = _analyse(params, 60.0)
+    shifts = np.array([b.swing_shift_ms for b in balance.steps])
+    above = shifts - np.median(shifts)
+    faulted = []
+    for i, b in enumerate(balance.steps):
+        k = int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s) for s in motion.steps]))
+        if motion.steps[k].swing_delay_ms:
+            faulted.append(i)
+            assert 0.35 * delay_ms < above[i] < 1.2 * delay_ms, b
+        else:
+            assert abs(above[i]) < 0.2 * delay_ms, b
+    assert len(faulted) == 2
+    assert [i for i, b in enumerate(balance.steps) if "swing_lag" in b.flag_kinds] == faulted
 
 
 def test_reduced_swing_amplitude_lowers_that_steps_ratio() -> None:

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from analyzer import batch, cli, momentum, pipeline
-from analyzer.counterbalance import PEAK_GRID_S, centroid_time, peak_time, rising_together
+from analyzer.counterbalance import PEAK_GRID_S, centroid_time, peak_time, rising_together, waveform_shift_s
 from analyzer.landmarks import NUM_LANDMARKS, SIDES, side_index
 from analyzer.outputs import STEP_COLUMNS, read_rows_csv
 from analyzer.steps import analyse_steps, detect_contacts, foot_heights_m
@@ -871,3 +871,23 @@ def test_rising_together_stays_in_range(peaks: tuple[list[float], list[float]], 
     assert trend.slope is None or math.isfinite(trend.slope)
     assert trend.stops_keeping_up_at_step is None or trend.stops_keeping_up_at_step in numbers[3:]
     assert isinstance(trend.sentence, str) and trend.sentence.endswith(".")
+
+
+@pytest.mark.parametrize("shift_s", [-0.041, 0.0, 0.023, 0.05])
+def test_waveform_shift_reads_a_shift_between_frames(shift_s: float) -> None:
+    """A swing-like lobe sampled at 60 fps, late by a shift that falls between frames, against
+    its template on a 1 ms grid: the shift is read within 1 ms, also with the waveform scaled
+    and offset (the correlation ignores both)."""
+    lobe = lambda t: np.exp(-0.5 * ((t - 0.09) / 0.035) ** 2) - 0.3 * np.exp(-0.5 * ((t - 0.2) / 0.03) ** 2)  # noqa: E731
+    grid = np.arange(-0.08, 0.31, 0.001)
+    t = np.arange(0.0, 0.23, 1 / 60) + 0.004
+    assert waveform_shift_s(t, 2.5 * lobe(t - shift_s) + 0.4, grid, lobe(grid), 0.08) == pytest.approx(shift_s, abs=1e-3)
+
+
+def test_waveform_shift_is_nan_without_enough_overlap_or_shape() -> None:
+    grid = np.arange(0.0, 0.3, 0.001)
+    template = np.sin(2 * np.pi * 4 * grid)
+    t = np.arange(0.0, 0.2, 1 / 60)
+    assert math.isnan(waveform_shift_s(t[:3], np.sin(2 * np.pi * 4 * t[:3]), grid, template, 0.05))
+    assert math.isnan(waveform_shift_s(t, np.ones_like(t), grid, template, 0.05))
+    assert math.isnan(waveform_shift_s(t, np.full(t.size, np.nan), grid, template, 0.05))

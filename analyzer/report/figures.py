@@ -282,6 +282,14 @@ def _step_hover(steps: Sequence[Mapping[str, Any]]) -> list[str]:
             for s in steps]
 
 
+def _lag_details(step: Mapping[str, Any]) -> str:
+    """Hover lines of a step's timing measures beyond the peak lag (those that are known)."""
+    bulk, shift, lateness = (to_float(step.get(k)) for k in ("lag_centroid_ms", "swing_shift_ms", "lateness"))
+    return ((f"<br>bulk of the swing {bulk:+.0f} ms after the push side's" if math.isfinite(bulk) else "")
+            + (f"<br>swing {shift:+.0f} ms against this run's usual step" if math.isfinite(shift) else "")
+            + (f"<br>lateness {lateness:+.1f}× the run's scatter" if math.isfinite(lateness) else ""))
+
+
 def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) -> go.Figure:
     """Lag and counterbalance ratio per step, each with its flag threshold drawn."""
     counterbalance = summary.get("counterbalance") or {}
@@ -295,8 +303,8 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     fig = _subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.14,
                         subplot_titles=("Lag (ms): swing peak after push peak",
                                         "Ratio: swing peak ÷ push peak"))
-    bulk = [to_float(s.get("lag_centroid_ms")) for s in steps]
-    lag_hover = [h + (f"<br>bulk of the swing {b:+.0f} ms" if math.isfinite(b) else "") for h, b in zip(hover, bulk)]
+    evidence_rule = counterbalance.get("lag_rule") == "evidence"
+    lag_hover = [h + _lag_details(s) for h, s in zip(hover, steps)]
     fig.add_bar(x=numbers, y=_step_values(steps, "lag_ms"), name="Lag", width=0.7,
                 marker_color=_bar_colours(steps, "swing_lag"), customdata=lag_hover,
                 error_y=dict(type="constant", value=uncertainty, color="#52606D", thickness=1, width=3)
@@ -307,7 +315,13 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
                 hovertemplate="%{customdata}<br>ratio %{y:.2f}<extra></extra>", row=2, col=1)
     _note_if_empty(fig, fig.data[0].y, "No lag measured: a peak is missing in every step", row=1)
     _note_if_empty(fig, fig.data[1].y, "No ratio measured: a peak is missing in every step", row=2)
-    if math.isfinite(lag_threshold):
+    if evidence_rule:
+        fig.add_annotation(text=f"flagged when the swing side is late by two timing measures together "
+                                f"(over {to_float(counterbalance.get('lateness_threshold')):.0f}× this run's "
+                                f"step-to-step scatter): hover a bar",
+                           xref="x domain", yref="y domain", x=0.0, y=1.0, xanchor="left", yanchor="bottom",
+                           showarrow=False, font=dict(color=palette.FLAG, size=11), bgcolor=_LABEL_BG, row=1, col=1)
+    elif math.isfinite(lag_threshold):
         fig.add_hline(y=lag_threshold, row=1, col=1, line=dict(color=palette.FLAG, dash="dash", width=1.5),
                       annotation_text=f"flagged above {lag_threshold:.0f} ms"
                       + (f" when the bulk is over {centroid_threshold:.0f} ms late too"

@@ -282,7 +282,9 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
     check_fps = "impossible for a runner: check the frame rate"
     rules = []
     centroid_threshold = to_float(counterbalance.get("centroid_lag_threshold_ms"))
-    if math.isfinite(lag_threshold):
+    if counterbalance.get("lag_rule") == "evidence":
+        rules.append(f"late > {to_float(counterbalance.get('lateness_threshold')):.0f}× the run's scatter")
+    elif math.isfinite(lag_threshold):
         rules.append(f"lag > {lag_threshold:.0f} ms"
                      + (f" with bulk > {centroid_threshold:.0f} ms" if math.isfinite(centroid_threshold) else ""))
     if math.isfinite(ratio_threshold):
@@ -342,7 +344,9 @@ def _per_step_section(summary: Mapping[str, Any]) -> str:
     bulk_t = to_float(counterbalance.get("centroid_lag_threshold_ms"))
     ratio_t = to_float(counterbalance.get("ratio_threshold"))
     rule = []
-    if math.isfinite(lag_t):
+    if counterbalance.get("lag_rule") == "evidence":
+        rule.append(_evidence_rule_text(counterbalance))
+    elif math.isfinite(lag_t):
         rule.append(f"the swing side peaks more than {lag_t:.0f} ms after the push side"
                     + (f" and the bulk of its rotation comes more than {bulk_t:.0f} ms after the push side's"
                        if math.isfinite(bulk_t) else ""))
@@ -536,6 +540,15 @@ def _video_section(overlay_relpath: str | None) -> str:
 # ----------------------------------------------------------------------------- how to read, limits
 
 
+def _evidence_rule_text(counterbalance: Mapping[str, Any]) -> str:
+    """The swing_lag rule of a run long enough to measure its own scatter, in words."""
+    return (f"the bulk of the swing side's rotation (its centroid) comes more than "
+            f"{fmt_number(counterbalance.get('late_bulk_min_ms'), 0, 'ms')} after the push side's, its whole "
+            f"waveform more than {fmt_number(counterbalance.get('late_shift_min_ms'), 0, 'ms')} later than in this "
+            f"run's usual step, and the two together stand out by more than "
+            f"{fmt_number(counterbalance.get('lateness_threshold'), 0)}× this run's step-to-step scatter")
+
+
 def _how_to_read(summary: Mapping[str, Any]) -> str:
     counterbalance = summary.get("counterbalance") or {}
     lag_t = fmt_number(counterbalance.get("lag_threshold_ms"), 0, "ms")
@@ -550,11 +563,15 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
          "signed so that above zero means the side is doing its job. When the run is balanced they rise and "
          "fall together, and the swing curve is about as high as the push curve."),
         ("Lag", f"Time from the push side's peak to the swing side's peak; positive means the swing side was "
-                f"later. Flagged above {lag_t}"
-                + (f" when the bulk of the swing's rotation (its centroid, in the chart's hover) is also more than "
-                   f"{bulk_t} later than the push side's: a broad peak alone moves with the measurement noise"
-                   if math.isfinite(to_float(counterbalance.get("centroid_lag_threshold_ms"))) else "")
-                + "."),
+                f"later. "
+                + (f"A peak alone moves with the measurement noise, so a step is flagged when "
+                   + _evidence_rule_text(counterbalance) + ". Each bar's hover gives its measures."
+                   if counterbalance.get("lag_rule") == "evidence" else
+                   f"Flagged above {lag_t}"
+                   + (f" when the bulk of the swing's rotation (its centroid, in the chart's hover) is also more "
+                      f"than {bulk_t} later than the push side's: a broad peak alone moves with the measurement "
+                      f"noise" if math.isfinite(to_float(counterbalance.get("centroid_lag_threshold_ms"))) else "")
+                   + ".")),
         ("Ratio", f"Swing peak divided by push peak; 1.00 means equal. Flagged below {ratio_t}."),
         ("Raw momenta",
          "Arms, torso, push leg, swing leg and whole body are available from the legend, signed as in the "
