@@ -165,7 +165,8 @@ class Counterbalance:
             and swing shift of a late step (:data:`CENTROID_LAG_MIN_FRAMES` and
             :data:`LATE_MIN_FRAMES` frame intervals); NaN when the run is too short.
         ratio_limit: the counterbalance ratio below which a step is flagged (absolute: the
-            relative threshold times the run's median, lowered by the run's scatter).
+            relative threshold times the run's median, lowered by the run's scatter); NaN
+            when that leaves no positive limit (the run's ratios scatter too widely).
         thresholds: the thresholds used.
     """
 
@@ -427,6 +428,10 @@ def analyse_counterbalance(
     # median by more than the run's own scatter allows (measurement noise included).
     ratio_limit = min(thresholds.ratio * median_ratio,
                       median_ratio - LAG_NOISE_FACTOR * ratio_noise if np.isfinite(ratio_noise) else np.inf)
+    if not ratio_limit > 0:
+        # The run's ratios scatter more than half their median (or the median is not positive):
+        # no ratio can stand out as short, and a limit at or below zero would read as nonsense.
+        ratio_limit = float("nan")
     rising = rising_together(
         [r["push_peak_kg_m2_s"] for r in raw], [r["swing_peak_kg_m2_s"] for r in raw],
         [r["step"].step for r in raw], thresholds.keep_up_fraction,

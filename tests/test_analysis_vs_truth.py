@@ -195,3 +195,24 @@ def test_reduced_swing_amplitude_lowers_that_steps_ratio() -> None:
     others = np.delete(ratios, weak[0])
     assert others.min() > 0.95 * median
     assert "under_counterbalanced" in balance.steps[weak[0]].flag_kinds
+
+
+def test_ratios_scattering_beyond_half_their_median_set_no_ratio_limit(exact_60) -> None:
+    """A run whose swing peaks vary from a fifth to three times their usual size step by step
+    (as on slow-motion real clips) has no ratio that can stand out as short: no limit (rather
+    than one at or below zero) and no under_counterbalanced flag."""
+    *_, h, gait, _ = exact_60
+    factors = np.resize([0.2, 3.0, 1.0, 0.4, 2.5, 0.6], len(gait.steps))
+    groups = dict(h.groups_kg_m2_s)
+    for leg in ("left_leg", "right_leg"):
+        scaled = groups[leg].copy()
+        for step, factor in zip(gait.steps, factors):
+            if step.swing_leg == leg.removesuffix("_leg"):
+                scaled[gait.step_index == step.step] *= factor
+        groups[leg] = scaled
+    balance = counterbalance.analyse_counterbalance(dataclasses.replace(h, groups_kg_m2_s=groups), gait,
+                                                    sample_rate_hz=60.0)
+    ratios = np.array([b.counterbalance_ratio for b in balance.steps])
+    assert robust_scatter(ratios) > 0.5 * np.median(ratios)
+    assert np.isnan(balance.ratio_limit)
+    assert not any("under_counterbalanced" in b.flag_kinds for b in balance.steps)

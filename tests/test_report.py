@@ -598,7 +598,7 @@ def test_evidence_lag_rule_is_stated_and_each_steps_measures_hovered(run: Exampl
     lines = {(s.yref, round(s.y0, 3)) for s in fig.layout.shapes if s.type == "line"}
     assert ("y", LAG_THRESHOLD_MS) not in lines and ("y2", RATIO_THRESHOLD) in lines
     labels = " ".join(a.text for a in fig.layout.annotations)
-    assert "over 2× this run's step-to-step scatter" in labels
+    assert "over 2× this run's step-to-step scatter" in labels and "Lag (ms)" in labels
     assert "swing +6 ms against this run's usual step" in fig.data[0].customdata[2]
     assert "lateness +1.0× the run's scatter" in fig.data[0].customdata[2]
     page = build_report_html(summary, run.frames, steps)

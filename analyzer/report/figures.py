@@ -316,10 +316,10 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     _note_if_empty(fig, fig.data[0].y, "No lag measured: a peak is missing in every step", row=1)
     _note_if_empty(fig, fig.data[1].y, "No ratio measured: a peak is missing in every step", row=2)
     if evidence_rule:
-        fig.add_annotation(text=f"flagged when the swing side is late by two timing measures together "
-                                f"(over {to_float(counterbalance.get('lateness_threshold')):.0f}× this run's "
-                                f"step-to-step scatter): hover a bar",
-                           xref="x domain", yref="y domain", x=0.0, y=1.0, xanchor="left", yanchor="bottom",
+        fig.add_annotation(text=f"flagged: late by two timing measures together, "
+                                f"over {to_float(counterbalance.get('lateness_threshold')):.0f}× this run's "
+                                f"step-to-step scatter (hover a bar)",
+                           xref="x domain", yref="y domain", x=1.0, y=1.0, xanchor="right", yanchor="bottom",
                            showarrow=False, font=dict(color=palette.FLAG, size=11), bgcolor=_LABEL_BG, row=1, col=1)
     elif math.isfinite(lag_threshold):
         fig.add_hline(y=lag_threshold, row=1, col=1, line=dict(color=palette.FLAG, dash="dash", width=1.5),

@@ -572,7 +572,9 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
                       f"than {bulk_t} later than the push side's: a broad peak alone moves with the measurement "
                       f"noise" if math.isfinite(to_float(counterbalance.get("centroid_lag_threshold_ms"))) else "")
                    + ".")),
-        ("Ratio", f"Swing peak divided by push peak; 1.00 means equal. Flagged below {ratio_t}."),
+        ("Ratio", f"Swing peak divided by push peak; 1.00 means equal. "
+                  + (f"Flagged below {ratio_t}." if math.isfinite(to_float(counterbalance.get("ratio_threshold")))
+                     else "Not flagged in this run: its ratios scatter too widely for one step to stand out.")),
         ("Raw momenta",
          "Arms, torso, push leg, swing leg and whole body are available from the legend, signed as in the "
          "method (positive = counter-clockwise seen from above). In reality whole-body momentum stays "
