@@ -317,11 +317,11 @@ def swing_shifts_ms(momentum: AngularMomentum, steps: StepAnalysis) -> np.ndarra
         around = (t >= step.touchdown_s - margin) & (t <= step.next_touchdown_s + margin)
         swing = -side_sign(step.push_leg) * groups[f"{step.swing_leg}_leg"][around]
         waveforms.append((t[around] - step.touchdown_s, swing))
-    resampled = [np.interp(grid, tt, np.where(np.isfinite(x), x, np.nan), left=np.nan, right=np.nan)
-                 if tt.size else np.full(grid.size, np.nan) for tt, x in waveforms]
-    with np.errstate(all="ignore"):
-        counts = np.isfinite(resampled).sum(axis=0)
-        template = np.where(counts > 0, np.nanmedian(np.where(counts > 0, resampled, 0.0), axis=0), np.nan)
+    resampled = np.array([np.interp(grid, tt, x, left=np.nan, right=np.nan) if tt.size else np.full(grid.size, np.nan)
+                          for tt, x in waveforms])
+    seen = np.isfinite(resampled).any(axis=0)
+    template = np.full(grid.size, np.nan)
+    template[seen] = np.nanmedian(resampled[:, seen], axis=0)
     for k, (step, (tt, x)) in enumerate(zip(steps.steps, waveforms)):
         within = (tt >= 0.0) & (tt < step.step_time_s)
         shifts[k] = 1000.0 * waveform_shift_s(tt[within], x[within], grid, template, margin)
