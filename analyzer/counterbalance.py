@@ -247,6 +247,11 @@ def centroid_time(time_s: np.ndarray, values: np.ndarray) -> float:
     return float(np.dot(time_s[ok], weights) / weights.sum())
 
 
+def swing_counter(groups: dict[str, np.ndarray], step: Step) -> np.ndarray:
+    """(N,) S(t) = -σ · H_swing_leg(t) with *step*'s roles, over the whole clip (module docstring)."""
+    return -side_sign(step.push_leg) * groups[f"{step.swing_leg}_leg"]
+
+
 def waveform_shift_s(time_s: np.ndarray, values: np.ndarray, template_time_s: np.ndarray,
                      template: np.ndarray, max_shift_s: float) -> float:
     """How much later than *template* the waveform *values* comes (s).
@@ -315,7 +320,7 @@ def swing_shifts_ms(momentum: AngularMomentum, steps: StepAnalysis) -> np.ndarra
     waveforms = []
     for step in steps.steps:
         around = (t >= step.touchdown_s - margin) & (t <= step.next_touchdown_s + margin)
-        swing = -side_sign(step.push_leg) * groups[f"{step.swing_leg}_leg"][around]
+        swing = swing_counter(groups, step)[around]
         waveforms.append((t[around] - step.touchdown_s, swing))
     resampled = np.array([np.interp(grid, tt, x, left=np.nan, right=np.nan) if tt.size else np.full(grid.size, np.nan)
                           for tt, x in waveforms])
@@ -358,11 +363,10 @@ def role_signals(momentum: AngularMomentum, steps: StepAnalysis) -> dict[str, np
         inside = steps.step_index == step.step
         if not inside.any():
             continue
-        sigma = side_sign(step.push_leg)
         out["push_leg"][inside] = groups[f"{step.push_leg}_leg"][inside]
         out["swing_leg"][inside] = groups[f"{step.swing_leg}_leg"][inside]
-        out["push_drive"][inside] = sigma * upper_body[inside]
-        out["swing_counter"][inside] = -sigma * groups[f"{step.swing_leg}_leg"][inside]
+        out["push_drive"][inside] = side_sign(step.push_leg) * upper_body[inside]
+        out["swing_counter"][inside] = swing_counter(groups, step)[inside]
     return out
 
 
