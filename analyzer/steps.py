@@ -4,8 +4,8 @@ A foot is in contact while its lowest point (heel or toe tip) stays on the groun
 ground level is the lower envelope of the feet's heights over time (so a slowly moving
 or slightly tilted camera is followed). Events are found in two passes:
 
-1. coarse contacts: the foot lower than ``coarse_threshold`` above the ground for at
-   least ``min_contact_s``;
+1. coarse contacts: the foot lower than ``coarse_threshold`` above the ground in
+   samples that span at least ``min_contact_s`` (one sample interval each);
 2. refinement: within each coarse contact, the contact plateau (median height of its
    central part) is found, and touchdown and toe-off are the crossings of
    ``plateau + refine_margin``, linearly interpolated between samples (sub-frame).
@@ -292,9 +292,12 @@ def detect_contacts(
     height = np.asarray(foot_height_m, dtype=float)
     n = height.size
     low = np.isfinite(height) & (height < coarse_threshold_m)
+    # Each sample stands for one sample interval: k low samples span k intervals (a 0.09 s
+    # contact seen at 30 fps may be low in two samples only, 0.033 s apart).
+    interval_s = float(np.median(np.diff(time_s))) if n > 1 else 0.0
     contacts = []
     for start, stop in _runs(low):
-        if time_s[stop - 1] - time_s[start] < min_contact_s - 1e-9:
+        if time_s[stop - 1] - time_s[start] + interval_s < min_contact_s - 1e-9:
             continue
         core = height[start:stop]
         m = core.size

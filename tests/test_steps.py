@@ -100,3 +100,21 @@ def test_a_gap_with_both_feet_contacts_missed_forms_no_step() -> None:
     assert times.max() < 1.5 * np.median(times)
     assert [s.step for s in gappy.steps] == list(range(1, len(gappy.steps) + 1))
     assert len(gappy.steps) == len(whole.steps) - 3
+
+
+@pytest.mark.parametrize("fps, low_samples, found", [(30.0, 2, True), (30.0, 1, False), (60.0, 3, True),
+                                                     (60.0, 2, False), (120.0, 5, True), (120.0, 4, False)])
+def test_a_contact_low_in_few_samples_counts_each_sample_as_one_interval(fps: float, low_samples: int,
+                                                                         found: bool) -> None:
+    """A 0.09 s sprint contact seen at 30 fps can be low in two samples 0.033 s apart: it spans
+    two sample intervals (0.067 s), over the 0.04 s floor; one sample (0.033 s) is noise."""
+    t = np.arange(40) / fps
+    height = np.full(t.size, 0.3)
+    height[20:20 + low_samples] = 0.0
+    forward = -9.0 * (t - t[20])  # the body passes over the planted foot at 9 m/s
+    contacts = steps.detect_contacts(height, t, "left", coarse_threshold_m=0.08, refine_margin_m=0.02,
+                                     foot_forward_m=forward, min_sweep_m=0.18)
+    assert len(contacts) == int(found)
+    if found:
+        c = contacts[0]
+        assert t[19] < c.touchdown_s <= t[20] and t[19 + low_samples] <= c.toeoff_s < t[20 + low_samples]
