@@ -77,14 +77,50 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(top_speed_m_s=9.5),
         fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.0,
         render=RenderOptions(background="stadium", seed=44)),
-    "ho_right_lag55_60fps_pan": ClipSpec(
-        params=SprinterParams(faults=faults_on_leg("right", steps=range(2, 13, 4), swing_delay_ms=55.0)),
+    # Named ho_right_lag55_60fps_pan until session 17: its delays were asked of steps in which
+    # the right leg never swings, so it carried none (faults_on_leg now refuses such a request).
+    "ho_balanced_60fps_pan": ClipSpec(
+        params=SprinterParams(),
         fps=60.0, duration_s=3.0, camera="pan", camera_side="right", distance_m=7.0,
         render=RenderOptions(background="park", seed=45)),
     "ho_balanced_120fps_track": ClipSpec(
         params=SprinterParams(step_frequency_hz=4.5),
         fps=120.0, duration_s=2.0, camera="track", camera_side="left", distance_m=6.0,
         render=RenderOptions(background="plain", seed=46)),
+    # Rendered in session 17 after the swing shift's band (SHIFT_BAND_STEP_FREQUENCIES) was
+    # chosen on the clips above; scored with and without it (the same flags either way).
+    "h2_right_lag50_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.3, faults=faults_on_leg("right", steps=range(2, 13, 3), swing_delay_ms=50.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=61)),
+    "h2_balanced_small_60fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.72, mass_kg=66.0, top_speed_m_s=9.0, step_frequency_hz=4.6),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=62)),
+    "h2_balanced_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.5, top_speed_m_s=9.8),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=7.0,
+        render=RenderOptions(background="plain", seed=63)),
+    "h2_balanced_30fps_stadium": ClipSpec(
+        params=SprinterParams(),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=64)),
+    "h2_balanced_30fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.75, mass_kg=70.0, step_frequency_hz=4.2, top_speed_m_s=9.0),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=65)),
+    "h2_right_lag30_120fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("right", steps=range(2, 9, 3), swing_delay_ms=30.0)),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="plain", seed=66)),
+    "h2_right_lag50_60fps_pan": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.2, faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=50.0)),
+        fps=60.0, duration_s=3.0, camera="pan", camera_side="right", distance_m=8.0,
+        render=RenderOptions(background="stadium", seed=67)),
+    "h2_left_lag35_60fps_near": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4, faults=faults_on_leg("left", steps=range(3, 13, 3), swing_delay_ms=35.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=5.5,
+        render=RenderOptions(background="stadium", seed=68)),
 }
 
 
@@ -112,6 +148,9 @@ def format_score(name: str, sc: Score) -> str:
     lines.append("  push drive, swing counter (true roles): "
                  + ", ".join(f"{k} {r:.2f}/{e:.0%}" for k, (r, e) in sc.push_swing.items()))
     lines.append("  lags (injected -> measured ms): " + ", ".join(f"{a:.0f}->{b:.0f}" for a, b in sc.lags))
+    if sc.delays_read:
+        lines.append("  injected delays read (shift above the run's median, ms): "
+                     + ", ".join(f"{a:.0f}->{b:.0f}" for a, b in sc.delays_read))
     lines.append(f"  swing_lag flags: precision {sc.flag_precision:.2f}, recall {sc.flag_recall:.2f}, F1 {sc.flag_f1:.2f}")
     return "\n".join(lines)
 
@@ -133,6 +172,12 @@ def format_pooled(scores: list[Score], fps: list[float]) -> str:
     """The figures pooled over all scored clips."""
     precision, recall, f1 = pooled_f1(scores)
     lines = [f"pooled over {len(scores)} clips: swing_lag flags precision {precision:.2f}, recall {recall:.2f}, F1 {f1:.2f}"]
+    read = [(abs(b - a) * f / 1000.0, a * f / 1000.0) for sc, f in zip(scores, fps) for a, b in sc.delays_read]
+    if read:
+        of_two = [e for e, d in read if d >= 2.0]
+        lines.append(f"  injected delays read within 1 frame: {sum(e <= 1.0 for e, _ in read)}/{len(read)} "
+                     f"({sum(e <= 1.0 for e in of_two)}/{len(of_two)} of those of 2 frames or more; "
+                     f"NaN shifts count as misses)")
     for rate in sorted(set(fps)):
         at = [sc for sc, f in zip(scores, fps) if f == rate]
         lines.append(f"  {rate:g} fps ({len(at)} clips): touchdown MAE {np.nanmean([sc.touchdown_mae_frames for sc in at]):.2f} "

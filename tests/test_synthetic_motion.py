@@ -231,6 +231,14 @@ def test_faults_on_leg_picks_the_steps_where_that_leg_swings():
     assert all((s.swing_amplitude_scale == 0.8) == (s.swing_leg == "left") for s in motion.steps)
 
 
+def test_faults_on_leg_refuses_steps_where_that_leg_never_swings():
+    """Asking for the left leg's delay in steps where only the right leg swings is a mistake in
+    the clip's definition (a render named for a lag that has none), not an empty request."""
+    with pytest.raises(ValueError, match="even steps"):
+        faults_on_leg("left", range(1, 13, 4), swing_delay_ms=40.0)
+    assert faults_on_leg("left", [], swing_delay_ms=40.0) == ()
+
+
 @pytest.mark.parametrize(
     "change",
     [{"height_m": 3.0}, {"contact_fraction": 0.9}, {"first_push_leg": "middle"}, {"faults": (StepFault(1), StepFault(1))}],

@@ -207,11 +207,16 @@ def faults_on_leg(
     """
     if leg not in SIDES:
         raise ValueError(f"leg must be 'left' or 'right', not {leg!r}")
-    return tuple(
+    steps = list(steps)
+    faults = tuple(
         StepFault(k, swing_delay_ms, swing_amplitude_scale)
         for k in steps
         if swing_leg_of_step(k, first_push_leg) == leg
     )
+    if steps and not faults:
+        raise ValueError(f"the {leg} leg swings in none of steps {steps} (with the {first_push_leg} leg "
+                         f"pushing first it swings in the {'odd' if leg == first_push_leg else 'even'} steps)")
+    return faults
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class Score:
         momentum: per group, (Pearson r, RMS error / true peak) over frames where both are known.
         push_swing: the same for the model's P(t) and S(t) under the true roles.
         lags: (injected delay ms, measured lag ms) for every matched step.
+        delays_read: (injected delay ms, swing shift above the run's median ms) for every
+            matched step with a delay injected: the delay as the flag's reason states it.
         flag_precision, flag_recall, flag_f1: ``swing_lag`` flags against injected delays.
         flag_counts: (true positives, false positives, false negatives) of those flags,
             for pooling over several clips (:func:`pooled_f1`).
@@ -51,6 +53,7 @@ class Score:
     momentum: dict[str, tuple[float, float]] = field(default_factory=dict)
     push_swing: dict[str, tuple[float, float]] = field(default_factory=dict)
     lags: list[tuple[float, float]] = field(default_factory=list)
+    delays_read: list[tuple[float, float]] = field(default_factory=list)
     flag_precision: float = float("nan")
     flag_recall: float = float("nan")
     flag_f1: float = float("nan")
@@ -131,6 +134,9 @@ def score(result: AnalysisResult, truth: GroundTruth) -> Score:
         if injected.get(round(s.touchdown_s, 6), 0.0) > 0:
             flagged_true.add(s.step)
     step_time = float(np.median(np.diff(true_td))) if true_td.size > 1 else np.inf
+    shifts = np.array([b.swing_shift_ms for b in result.balance.steps], dtype=float)
+    usual_shift = float(np.nanmedian(shifts)) if np.isfinite(shifts).any() else float("nan")
+    delays_read = []
     for b in result.balance.steps:
         if not true_td.size:
             break
@@ -142,6 +148,8 @@ def score(result: AnalysisResult, truth: GroundTruth) -> Score:
         td_err.append(b.step.touchdown_s - true.touchdown_s)
         to_err.append(b.step.toeoff_s - true.toeoff_s)
         lags.append((injected.get(round(true.touchdown_s, 6), 0.0), b.lag_ms))
+        if lags[-1][0] > 0:
+            delays_read.append((lags[-1][0], b.swing_shift_ms - usual_shift))
         if "swing_lag" in b.flag_kinds:
             flagged_ours.add(true.step)
     sc = Score(
@@ -151,6 +159,7 @@ def score(result: AnalysisResult, truth: GroundTruth) -> Score:
         touchdown_mae_frames=float(np.mean(np.abs(td_err)) * fps) if td_err else float("nan"),
         toeoff_mae_frames=float(np.mean(np.abs(to_err)) * fps) if to_err else float("nan"),
         lags=lags,
+        delays_read=delays_read,
     )
     for name in SCORED_ANGLES:
         d = result.kinematics.angles_deg[name] - truth.joint_angles_deg[name]
