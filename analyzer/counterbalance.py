@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import interpolate
 
+from analyzer.landmarks import SIDES
 from analyzer.momentum import AngularMomentum
 from analyzer.signals import lowpass
 from analyzer.steps import Step, StepAnalysis
@@ -314,10 +315,10 @@ def swing_shifts_ms(momentum: AngularMomentum, steps: StepAnalysis,
     step's ends and a late step's swing is not pinned at them). Because the median is over
     all steps, a minority of late steps barely moves it.
 
-    S is taken from the legs' momenta low-passed at *band_step_frequencies* times the run's step
-    frequency (None: not low-passed): the correlation otherwise weighs most the high frequencies, where
-    the differentiation behind every momentum has raised the pose noise and a step's waveform
-    carries little. Through the pose model on 14 renders this lowers the clean steps' scatter
+    S is taken from the legs' momenta low-passed at *band_step_frequencies* times the run's
+    step frequency (None: as they are): the correlation otherwise weighs most the high
+    frequencies, where the differentiation behind every momentum has raised the pose noise and
+    a step's waveform carries little. Through the pose model on 14 renders this lowers the clean steps' scatter
     from 12.7 to 11.2 ms and raises the share of an injected delay read from 0.69 to 0.86
     (docs/METHOD.md, section 6). All NaN with fewer than :data:`MIN_STEPS_FOR_SCATTER` steps.
     """
@@ -327,7 +328,7 @@ def swing_shifts_ms(momentum: AngularMomentum, steps: StepAnalysis,
     t = momentum.time_s
     step_time = float(np.median([s.step_time_s for s in steps.steps]))
     sample_rate_hz = 1.0 / float(np.median(np.diff(t)))
-    legs = {f"{side}_leg": momentum.groups_kg_m2_s[f"{side}_leg"] for side in ("left", "right")}
+    legs = {f"{side}_leg": momentum.groups_kg_m2_s[f"{side}_leg"] for side in SIDES}
     if band_step_frequencies is not None:
         band_hz = min(band_step_frequencies / step_time, 0.45 * sample_rate_hz)
         legs = {name: lowpass(h, sample_rate_hz, band_hz, order=2) for name, h in legs.items()}
