@@ -14,6 +14,7 @@ runner's right. Angles follow docs/METHOD.md, section 3.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -96,6 +97,10 @@ class Kinematics:
         angles_deg: joint and segment angles (docs/METHOD.md section 3), each (N,).
         depth_method: how z was obtained (``"anthropometric"`` or ``"measured"``).
         frame: the image-to-runner mapping, or None when points were given in the runner frame.
+        height_m: the stature used (m).
+        image_outliers: (N, 33) landmarks set aside as standing off their smooth image path
+            (:func:`analyzer.signals.outliers_from_smooth`), or None for points given in the
+            runner frame.
     """
 
     time_s: np.ndarray
@@ -107,6 +112,7 @@ class Kinematics:
     depth_method: str
     frame: RunnerFrame | None = None
     height_m: float = field(default=float("nan"))
+    image_outliers: np.ndarray | None = None
 
     @property
     def yaw_observable(self) -> bool:
@@ -477,6 +483,12 @@ def from_pose(
     if is_repeat is not None:
         hidden |= np.asarray(is_repeat, dtype=bool)[:, None]
     image_xy[hidden] = np.nan
+    sample_rate = distinct_sample_rate_hz(time_s, is_repeat)
+    cutoff = signals.default_cutoff_hz(sample_rate) if cutoff_hz is None else float(cutoff_hz)
+    max_gap_s = _max_gap_s(sample_rate)
+    outliers = image_outliers(image_xy, time_s, cutoff_hz=cutoff, max_gap_s=max_gap_s)
+    image_xy[outliers] = np.nan
+    hidden |= outliers
     world[hidden] = np.nan
 
     direction = estimate_direction(image_xy)
@@ -497,9 +509,53 @@ def from_pose(
     _runner_plane_into(image_xy, frame, points[..., 0], points[..., 1])
     del image_xy
     points[..., 2][~np.isfinite(points[..., 0])] = np.nan
-    sample_rate = distinct_sample_rate_hz(time_s, is_repeat)
-    return from_points(points, time_s, sample_rate_hz=sample_rate, cutoff_hz=cutoff_hz,
-                       depth_method=depth, frame=frame, height_m=used_height)
+    kinematics = from_points(points, time_s, sample_rate_hz=sample_rate, cutoff_hz=cutoff,
+                             depth_method=depth, frame=frame, height_m=used_height)
+    return dataclasses.replace(kinematics, image_outliers=outliers)
+
+
+#: A pose landmark is set aside where it stands off its smooth image path by more than this
+#: many times its own noise SD (:func:`analyzer.signals.outliers_from_smooth`). Chosen on the
+#: 22 rendered clips (pose model included, docs/METHOD.md section 4, "Filtering").
+IMAGE_OUTLIER_SIGMAS = 6.0
+#: The noise SD (pixels) below which no landmark is judged: a pose model locates a
+#: landmark no better than about a pixel, and exact input must keep its sharp turns.
+IMAGE_NOISE_FLOOR_PX = 1.0
+#: Landmarks :func:`image_outliers` does not judge: the ankles, heels and toes. At a
+#: touchdown the foot stops within a frame or two; on the rendered sprinter's exact image
+#: points that leaves a low-pass path by up to 15 px, and on real 30 fps sprint starts
+#: judging the feet removed the contacts themselves (movie1_a7 of the shared clips: 5 steps
+#: found, then none).
+OUTLIER_EXEMPT = np.array([side_index(side, part) for side in SIDES for part in ("ankle", "heel", "foot_index")])
+
+
+def image_outliers(image_xy_px: np.ndarray, time_s: np.ndarray, *, cutoff_hz: float,
+                   max_gap_s: float, n_sigmas: float = IMAGE_OUTLIER_SIGMAS,
+                   noise_floor_px: float = IMAGE_NOISE_FLOOR_PX) -> np.ndarray:
+    """(N, 33) pose landmarks that stand off their smooth path in the image.
+
+    Judged in image pixels, where the pose model's error lives (the runner-frame depth is
+    modelled, not measured), over the frames' own time base; *image_xy_px* is (N, 33, 2)
+    with NaN where missing (hidden or repeated images), *cutoff_hz* the low-pass cutoff of
+    every signal (the path is drawn with the same filter that later smooths the points).
+    The feet (:data:`OUTLIER_EXEMPT`) are not judged: their sudden stop at touchdown is real
+    motion that no low-pass path follows.
+    """
+    time_s = np.asarray(time_s, dtype=float)
+    outliers = np.zeros(image_xy_px.shape[:2], dtype=bool)
+    if time_s.size < 4:
+        return outliers
+    frame_rate = 1.0 / float(np.median(np.diff(time_s)))
+    judged = np.setdiff1d(np.arange(NUM_LANDMARKS), OUTLIER_EXEMPT)
+    outliers[:, judged] = signals.outliers_from_smooth(
+        image_xy_px[:, judged], time_s, sample_rate_hz=frame_rate, cutoff_hz=min(cutoff_hz, 0.45 * frame_rate),
+        n_sigmas=n_sigmas, min_sigma=noise_floor_px, max_gap_s=max_gap_s)
+    return outliers
+
+
+def _max_gap_s(sample_rate_hz: float) -> float:
+    """Longest gap bridged by interpolation (s): 0.1 s, or 2.5 distinct images when sparser."""
+    return max(signals.DEFAULT_MAX_GAP_S, 2.5 / sample_rate_hz)
 
 
 def distinct_sample_rate_hz(time_s: np.ndarray, is_repeat: np.ndarray | None = None) -> float:
@@ -538,9 +594,8 @@ def from_points(
     cutoff = signals.default_cutoff_hz(sample_rate_hz) if cutoff_hz is None else float(cutoff_hz)
     points = np.asarray(points_m, dtype=float)
     if condition:
-        max_gap = max(signals.DEFAULT_MAX_GAP_S, 2.5 / sample_rate_hz)
         points = signals.condition(points, time_s, sample_rate_hz=sample_rate_hz, cutoff_hz=cutoff,
-                                   max_gap_s=max_gap).values
+                                   max_gap_s=_max_gap_s(sample_rate_hz)).values
     valid = np.isfinite(points[:, _BODY_LANDMARKS]).all(axis=(1, 2))
     return Kinematics(time_s, points, valid, float(sample_rate_hz), cutoff, joint_angles_deg(points),
                       depth_method, frame, float(height_m))

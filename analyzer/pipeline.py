@@ -345,7 +345,10 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "pose": {
             "model": track.model_name, "detected_fraction": float(np.mean(track.detected)),
             "left_right_swaps_fixed": track.left_right_swaps_fixed,
-            "legs_collapsed_frames": int(np.sum(track.legs_collapsed)), "followed_person": track.followed_person,
+            "legs_collapsed_frames": int(np.sum(track.legs_collapsed)),
+            "outlier_landmarks": (int(np.sum(result.kinematics.image_outliers))
+                                  if result.kinematics.image_outliers is not None else 0),
+            "followed_person": track.followed_person,
             "num_people_max": track.num_people_max, "from_cache": result.pose_from_cache,
         },
         "view": {"view": result.view.view, "camera_moving": result.view.camera_moving,

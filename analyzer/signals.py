@@ -83,24 +83,32 @@ def hampel(
     if block_rows < 1:
         raise ValueError("block_rows must be >= 1")
     flat, shape = _as_2d(values)
-    n = flat.shape[0]
     outliers = np.zeros_like(flat, dtype=bool)
-    if n >= window:
-        half = window // 2
-        for start in range(0, n, block_rows):
-            stop = min(start + block_rows, n)
-            # the block's rows and the half window either side, the ends repeated at the edges
-            lo, hi = max(start - half, 0), min(stop + half, n)
-            padded = np.pad(flat[lo:hi], ((half - (start - lo), half - (hi - stop)), (0, 0)), mode="edge")
-            outliers[start:stop] = _hampel_block(padded, flat[start:stop], window, n_sigmas)
+    if flat.shape[0] >= window:
+        for rows, windows in _sliding_windows(flat, window, block_rows):
+            outliers[rows] = _hampel_block(windows, flat[rows], n_sigmas)
     cleaned = flat.copy()
     cleaned[outliers] = np.nan
     return cleaned.reshape(shape), outliers.reshape(shape)
 
 
-def _hampel_block(padded: np.ndarray, block: np.ndarray, window: int, n_sigmas: float) -> np.ndarray:
-    """Outlier mask of *block* (rows, C), given its rows with ``window // 2`` either side."""
-    windows = sliding_window_view(padded, window, axis=0)  # (rows, C, window)
+def _sliding_windows(flat: np.ndarray, window: int, block_rows: int) -> Iterator[tuple[slice, np.ndarray]]:
+    """(rows, windows) for blocks of *block_rows* rows of *flat* (N, C): the centred windows
+    of *window* samples of each row as a (rows, C, window) view, the ends repeated at the
+    edges. Blocks bound the memory the windows' statistics take on long clips."""
+    if block_rows < 1:
+        raise ValueError("block_rows must be >= 1")
+    n, half = flat.shape[0], window // 2
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        # the block's rows and the half window either side, the ends repeated at the edges
+        lo, hi = max(start - half, 0), min(stop + half, n)
+        padded = np.pad(flat[lo:hi], ((half - (start - lo), half - (hi - stop)), (0, 0)), mode="edge")
+        yield slice(start, stop), sliding_window_view(padded, window, axis=0)
+
+
+def _hampel_block(windows: np.ndarray, block: np.ndarray, n_sigmas: float) -> np.ndarray:
+    """Outlier mask of *block* (rows, C), given its (rows, C, window) centred windows."""
     with np.errstate(all="ignore"), quiet_nan_warnings():
         median = np.nanmedian(windows, axis=-1)
         mad = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
@@ -108,6 +116,93 @@ def _hampel_block(padded: np.ndarray, block: np.ndarray, window: int, n_sigmas: 
     # A MAD of zero (flat window) must not flag tiny numerical differences.
     floor = 1e-9 * (1.0 + np.abs(median))
     return np.isfinite(deviation) & (deviation > n_sigmas * np.maximum(mad, floor))
+
+
+def running_median(values: np.ndarray, window: int, *, block_rows: int = HAMPEL_BLOCK_ROWS) -> np.ndarray:
+    """Median of the centred *window* samples (odd, >= 3) along axis 0, NaN ignored; the
+    ends are repeated at the edges. A run of fewer than ``window // 2 + 1`` displaced
+    samples does not move it."""
+    if window < 3 or window % 2 == 0:
+        raise ValueError("window must be an odd integer >= 3")
+    flat, shape = _as_2d(values)
+    out = np.full_like(flat, np.nan)
+    for rows, windows in _sliding_windows(flat, window, block_rows):
+        with quiet_nan_warnings():
+            out[rows] = np.nanmedian(windows, axis=-1)
+    return out.reshape(shape)
+
+
+#: Median of the length of an isotropic 2-D Gaussian residual, in units of its per-axis SD
+#: (the Rayleigh distribution's median, sqrt(2 ln 2)).
+RAYLEIGH_MEDIAN = float(np.sqrt(2.0 * np.log(2.0)))
+
+
+def outliers_from_smooth(
+    points: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    sample_rate_hz: float,
+    cutoff_hz: float,
+    n_sigmas: float = 6.0,
+    min_sigma: float = 0.0,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_iterations: int = 4,
+    median_window: int = 5,
+) -> np.ndarray:
+    """Points that stand off the smooth path of the others (a pose model's misplaced frames).
+
+    Each point's distance from a smooth path is its residual. A point is an outlier where
+    its residual exceeds *n_sigmas* times its own noise level, estimated robustly over the
+    clip as the median residual / :data:`RAYLEIGH_MEDIAN` (the per-axis SD of 2-D Gaussian
+    noise). The first path is low-passed (:func:`lowpass`, gaps bridged by
+    :func:`fill_gaps`) from the points' running median over *median_window* samples, which
+    a misplaced run of up to ``median_window // 2`` frames does not move: a low-pass alone
+    is pulled toward such a run and rings around it, so that the run's clean neighbours
+    stand further off than the run itself. Each later path is low-passed from the points
+    less the outliers found, and the test is repeated until the set stops changing (at most
+    *max_iterations* passes).
+
+    A Hampel filter on each coordinate (:func:`hampel`) misses these: a limb moving fast
+    spreads its window's values, which raises its threshold above a one- or two-frame jump
+    of a tenth of a leg length. Judged from the smooth path, the motion itself is no
+    residual; only what the low-pass would remove is.
+
+    Args:
+        points: (N, ..., D) positions (the last axis holds a point's coordinates, e.g.
+            image pixels); NaN where missing.
+        time_s: (N,) sample times (s).
+        sample_rate_hz: the rate of the samples (Hz), for the low-pass.
+        cutoff_hz: the low-pass cutoff (Hz) that draws the smooth path.
+        n_sigmas: threshold in units of each point's noise SD.
+        min_sigma: floor of the noise SD (units of *points*): a point measured better than
+            this (a smooth landmark, or exact input) is judged as if it were this noisy, so
+            that the low-pass's own small misfit at a sharp turn is not taken for an outlier.
+        max_gap_s: gaps (missing or rejected samples) up to this long are bridged before
+            the low-pass.
+        max_iterations: passes at most.
+        median_window: samples of the running median that draws the first path (odd).
+
+    Returns:
+        (N, ...) bool: the outlying samples (never a missing one).
+    """
+    points = np.asarray(points, dtype=float)
+    outliers = np.zeros(points.shape[:-1], dtype=bool)
+    if points.shape[0] < max(4, median_window):
+        return outliers
+    kept = running_median(points, median_window)
+    kept[np.isnan(points)] = np.nan
+    for _ in range(max_iterations):
+        path = lowpass(fill_gaps(kept, time_s, max_gap_s=max_gap_s)[0], sample_rate_hz, cutoff_hz)
+        residual = np.linalg.norm(points - path, axis=-1)
+        with quiet_nan_warnings():
+            sigma = np.nanmedian(residual, axis=0) / RAYLEIGH_MEDIAN
+        found = np.isfinite(residual) & (residual > n_sigmas * np.maximum(np.nan_to_num(sigma), max(min_sigma, 1e-12)))
+        if np.array_equal(found, outliers):
+            break
+        outliers = found
+        kept = points.copy()
+        kept[outliers] = np.nan
+    return outliers
 
 
 @contextlib.contextmanager

@@ -178,3 +178,48 @@ def test_hampel_only_removes(x: np.ndarray) -> None:
     keep = ~outliers
     np.testing.assert_array_equal(cleaned[keep], x[keep])
     assert not (outliers & np.isnan(x)).any()
+
+
+def _limb_path_px(n: int = 240, rate_hz: float = 60.0, noise_px: float = 1.5, seed: int = 3
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(time_s, true, measured): a knee-like point in pixels circling at a sprinter's stride
+    frequency (2.2 Hz, 60 px) with its second harmonic, measured with Gaussian noise."""
+    t = np.arange(n) / rate_hz
+    phase = 2 * np.pi * 2.2 * t
+    true = np.stack([60 * np.sin(phase) + 12 * np.sin(2 * phase), 25 * np.cos(phase)], axis=-1)
+    measured = true + np.random.default_rng(seed).normal(0.0, noise_px, true.shape)
+    return t, true, measured
+
+
+def test_outliers_from_smooth_finds_short_misplacements_a_hampel_filter_misses() -> None:
+    # A pose model's misplaced frames: one frame 25 px off, a run of two frames 20 px off,
+    # on a limb that moves ~20 px per frame (a Hampel window's spread hides them).
+    t, _, xy = _limb_path_px()
+    jumps = {50: (25.0, 0.0), 121: (0.0, -20.0), 122: (0.0, -20.0), 190: (-18.0, 12.0)}
+    for frame, offset in jumps.items():
+        xy[frame] += offset
+    outliers = signals.outliers_from_smooth(xy, t, sample_rate_hz=60.0, cutoff_hz=12.0)
+    assert outliers.shape == (t.size,)
+    assert outliers[list(jumps)].all()
+    assert outliers.sum() <= len(jumps) + 2  # at most two clean samples among 236
+    _, hampel_outliers = signals.hampel(xy, window=7)
+    assert not hampel_outliers.any(axis=-1)[list(jumps)].all()
+
+
+def test_outliers_from_smooth_judges_each_point_by_its_own_noise_and_never_flags_missing() -> None:
+    t, true, noisy = _limb_path_px(noise_px=4.0)
+    points = np.stack([true, noisy], axis=1)  # (N, 2 points, 2): one exact, one noisy
+    points[30:33, 1] = np.nan
+    for floor, exact_flagged in ((1.0, 0), (0.0, None)):
+        outliers = signals.outliers_from_smooth(points, t, sample_rate_hz=60.0, cutoff_hz=12.0, min_sigma=floor)
+        assert outliers.shape == (t.size, 2)
+        assert not outliers[30:33, 1].any()
+        assert outliers[:, 1].mean() < 0.01  # 6 sigma of its own 4 px noise
+        if exact_flagged is not None:
+            assert outliers[:, 0].sum() == exact_flagged  # a pixel's floor keeps exact input whole
+    # A 15 px jump is nothing beside 4 px noise at 6 sigma, but stands out on a 1.5 px point.
+    t, _, quiet = _limb_path_px(noise_px=1.5)
+    quiet[100] += (15.0, 0.0)
+    noisy[100] += (15.0, 0.0)
+    assert signals.outliers_from_smooth(quiet, t, sample_rate_hz=60.0, cutoff_hz=12.0)[100]
+    assert not signals.outliers_from_smooth(noisy, t, sample_rate_hz=60.0, cutoff_hz=12.0)[100]

@@ -134,6 +134,9 @@ def _pose_text(pose: Mapping[str, Any]) -> str:
     if collapsed:
         text += (f"; {collapsed} frame{'s' if collapsed != 1 else ''} with both legs drawn as one, "
                  "filled in from the frames around")
+    outliers = to_int(pose.get("outlier_landmarks"))
+    if outliers:
+        text += f"; {outliers} landmark position{'s' if outliers != 1 else ''} off their smooth path set aside"
     model = pose.get("model")
     return text + (f" (model: {model})" if model else "")
 
