@@ -76,26 +76,28 @@ def test_roles_alternate_on_the_60fps_clips(analysed: dict) -> None:
 
 
 def test_joint_angles_track_the_truth(analysed: dict) -> None:
-    """Measured 7.2-9.0 deg RMS for the hips and 9.5-11.7 for the knees (METHOD section 8);
-    before the knees joined the swap cues and collapsed frames were left out, 7.8-18.1 and
-    9.5-11.9."""
+    """Measured 6.7-9.3 deg RMS for the hips and 8.6-12.3 for the knees since landmarks off
+    their smooth path are set aside (7.2-9.0 and 9.5-11.7 before, METHOD section 4
+    "Filtering"; before the knees joined the swap cues and collapsed frames were left out,
+    7.8-18.1 and 9.5-11.9)."""
     for name in CLIPS[:2]:
         rms = analysed[name][3].angle_rms_deg
         assert rms["trunk_lean_deg"] < 5.0, name
         for angle in ("hip_flexion_left_deg", "hip_flexion_right_deg", "knee_flexion_left_deg", "knee_flexion_right_deg"):
-            assert rms[angle] < 14.0, (name, angle, rms[angle])
+            assert rms[angle] < (11.0 if angle.startswith("hip") else 14.0), (name, angle, rms[angle])
 
 
 def test_limb_momenta_follow_the_truth(analysed: dict) -> None:
-    """Measured: legs r 0.89-0.90 (0.66-0.90 before the swap changes of METHOD section 8), arms
-    0.74-0.97, swing counter 0.87."""
+    """Measured: legs r 0.90-0.93 with RMS errors 29-32 % of peak (0.89-0.90 before landmarks
+    off their smooth path were set aside; 0.66-0.90 before the swap changes of METHOD section
+    8), arms 0.76-0.98 (19-35 %), push drive 0.71-0.97, swing counter 0.88-0.90."""
     for name in CLIPS[:2]:
         sc = analysed[name][3]
         for group in ("arms", "left_leg", "right_leg"):
             r, rms = sc.momentum[group]
-            assert r > (0.8 if group.endswith("leg") else 0.55) and rms < 0.75, (name, group, r, rms)
-        assert sc.push_swing["push_drive"][0] > 0.55
-        assert sc.push_swing["swing_counter"][0] > 0.75
+            assert r > (0.85 if group.endswith("leg") else 0.65) and rms < 0.5, (name, group, r, rms)
+        assert sc.push_swing["push_drive"][0] > 0.6
+        assert sc.push_swing["swing_counter"][0] > 0.8
 
 
 def test_injected_swing_lag_reads_later_than_the_clean_steps(analysed: dict) -> None:
