@@ -545,11 +545,9 @@ def image_outliers(image_xy_px: np.ndarray, time_s: np.ndarray, *, cutoff_hz: fl
     outliers = np.zeros(image_xy_px.shape[:2], dtype=bool)
     if time_s.size < 4:
         return outliers
-    frame_rate = 1.0 / float(np.median(np.diff(time_s)))
     judged = np.setdiff1d(np.arange(NUM_LANDMARKS), OUTLIER_EXEMPT)
-    outliers[:, judged] = signals.outliers_from_smooth(
-        image_xy_px[:, judged], time_s, sample_rate_hz=frame_rate, cutoff_hz=min(cutoff_hz, 0.45 * frame_rate),
-        n_sigmas=n_sigmas, min_sigma=noise_floor_px, max_gap_s=max_gap_s)
+    outliers[:, judged] = signals.outliers_from_smooth(image_xy_px[:, judged], time_s, cutoff_hz=cutoff_hz,
+                                                       n_sigmas=n_sigmas, min_sigma=noise_floor_px, max_gap_s=max_gap_s)
     return outliers
 
 

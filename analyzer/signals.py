@@ -41,6 +41,17 @@ def default_cutoff_hz(sample_rate_hz: float) -> float:
     return float(min(DEFAULT_CUTOFF_HZ, MAX_CUTOFF_FRACTION_OF_FS * sample_rate_hz))
 
 
+#: A low-pass over rows that repeat or bridge missing images may not reach past this share of
+#: the rows' own rate (the distinct-image cutoff can exceed it when images repeat).
+MAX_ROW_CUTOFF_FRACTION = 0.45
+
+
+def _row_rate_and_cutoff(time_s: np.ndarray, cutoff_hz: float) -> tuple[float, float]:
+    """(rate of the rows, the cutoff capped at :data:`MAX_ROW_CUTOFF_FRACTION` of it) (Hz)."""
+    frame_rate = 1.0 / float(np.median(np.diff(time_s)))
+    return frame_rate, min(cutoff_hz, MAX_ROW_CUTOFF_FRACTION * frame_rate)
+
+
 def _as_2d(values: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     arr = np.asarray(values, dtype=float)
     columns = int(np.prod(arr.shape[1:], dtype=int))
@@ -141,7 +152,6 @@ def outliers_from_smooth(
     points: np.ndarray,
     time_s: np.ndarray,
     *,
-    sample_rate_hz: float,
     cutoff_hz: float,
     n_sigmas: float = 6.0,
     min_sigma: float = 0.0,
@@ -170,9 +180,9 @@ def outliers_from_smooth(
     Args:
         points: (N, ..., D) positions (the last axis holds a point's coordinates, e.g.
             image pixels); NaN where missing.
-        time_s: (N,) sample times (s).
-        sample_rate_hz: the rate of the samples (Hz), for the low-pass.
-        cutoff_hz: the low-pass cutoff (Hz) that draws the smooth path.
+        time_s: (N,) sample times (s); the low-pass runs at their rate.
+        cutoff_hz: the low-pass cutoff (Hz) that draws the smooth path (capped as in
+            :func:`condition`).
         n_sigmas: threshold in units of each point's noise SD.
         min_sigma: floor of the noise SD (units of *points*): a point measured better than
             this (a smooth landmark, or exact input) is judged as if it were this noisy, so
@@ -189,10 +199,11 @@ def outliers_from_smooth(
     outliers = np.zeros(points.shape[:-1], dtype=bool)
     if points.shape[0] < max(4, median_window):
         return outliers
+    frame_rate, cutoff_hz = _row_rate_and_cutoff(time_s, cutoff_hz)
     kept = running_median(points, median_window)
     kept[np.isnan(points)] = np.nan
     for _ in range(max_iterations):
-        path = lowpass(fill_gaps(kept, time_s, max_gap_s=max_gap_s)[0], sample_rate_hz, cutoff_hz)
+        path = lowpass(fill_gaps(kept, time_s, max_gap_s=max_gap_s)[0], frame_rate, cutoff_hz)
         residual = np.linalg.norm(points - path, axis=-1)
         with quiet_nan_warnings():
             sigma = np.nanmedian(residual, axis=0) / RAYLEIGH_MEDIAN
@@ -350,12 +361,12 @@ def condition(
         hampel_sigmas: Hampel threshold.
     """
     cutoff = default_cutoff_hz(sample_rate_hz) if cutoff_hz is None else float(cutoff_hz)
-    frame_rate = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else sample_rate_hz
+    frame_rate, row_cutoff = _row_rate_and_cutoff(time_s, cutoff) if len(time_s) > 1 else (sample_rate_hz, cutoff)
     window = max(3, int(round(hampel_window_s * frame_rate)) | 1)
     cleaned, outliers = hampel(values, window=window, n_sigmas=hampel_sigmas)
     filled_values, filled = fill_gaps(cleaned, time_s, max_gap_s=max_gap_s)
     del cleaned  # each step returns a copy: hold two at most (long clips)
-    smoothed = lowpass(filled_values, frame_rate, min(cutoff, 0.45 * frame_rate))
+    smoothed = lowpass(filled_values, frame_rate, row_cutoff)
     return Conditioned(smoothed, np.asarray(time_s, dtype=float), cutoff, outliers, filled)
 
 

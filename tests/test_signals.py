@@ -198,7 +198,7 @@ def test_outliers_from_smooth_finds_short_misplacements_a_hampel_filter_misses()
     jumps = {50: (25.0, 0.0), 121: (0.0, -20.0), 122: (0.0, -20.0), 190: (-18.0, 12.0)}
     for frame, offset in jumps.items():
         xy[frame] += offset
-    outliers = signals.outliers_from_smooth(xy, t, sample_rate_hz=60.0, cutoff_hz=12.0)
+    outliers = signals.outliers_from_smooth(xy, t, cutoff_hz=12.0)
     assert outliers.shape == (t.size,)
     assert outliers[list(jumps)].all()
     assert outliers.sum() <= len(jumps) + 2  # at most two clean samples among 236
@@ -211,7 +211,7 @@ def test_outliers_from_smooth_judges_each_point_by_its_own_noise_and_never_flags
     points = np.stack([true, noisy], axis=1)  # (N, 2 points, 2): one exact, one noisy
     points[30:33, 1] = np.nan
     for floor, exact_flagged in ((1.0, 0), (0.0, None)):
-        outliers = signals.outliers_from_smooth(points, t, sample_rate_hz=60.0, cutoff_hz=12.0, min_sigma=floor)
+        outliers = signals.outliers_from_smooth(points, t, cutoff_hz=12.0, min_sigma=floor)
         assert outliers.shape == (t.size, 2)
         assert not outliers[30:33, 1].any()
         assert outliers[:, 1].mean() < 0.01  # 6 sigma of its own 4 px noise
@@ -221,5 +221,5 @@ def test_outliers_from_smooth_judges_each_point_by_its_own_noise_and_never_flags
     t, _, quiet = _limb_path_px(noise_px=1.5)
     quiet[100] += (15.0, 0.0)
     noisy[100] += (15.0, 0.0)
-    assert signals.outliers_from_smooth(quiet, t, sample_rate_hz=60.0, cutoff_hz=12.0)[100]
-    assert not signals.outliers_from_smooth(noisy, t, sample_rate_hz=60.0, cutoff_hz=12.0)[100]
+    assert signals.outliers_from_smooth(quiet, t, cutoff_hz=12.0)[100]
+    assert not signals.outliers_from_smooth(noisy, t, cutoff_hz=12.0)[100]
