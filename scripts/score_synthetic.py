@@ -121,6 +121,45 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(step_frequency_hz=4.4, faults=faults_on_leg("left", steps=range(3, 13, 3), swing_delay_ms=35.0)),
         fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=5.5,
         render=RenderOptions(background="stadium", seed=68)),
+    # Rendered in session 19, before the swing_lag rule was revisited, to judge any change
+    # to it on clips it never saw (docs/METHOD.md, section 6).
+    "h3_left_lag40_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.5, faults=faults_on_leg("left", steps=range(2, 13, 4), swing_delay_ms=40.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="park", seed=71)),
+    "h3_right_lag45_60fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.80, mass_kg=76.0, faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=45.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=72)),
+    "h3_balanced_60fps_park": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.7, top_speed_m_s=10.2),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="park", seed=73)),
+    "h3_left_lag50_60fps_far": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("left", steps=range(4, 13, 4), swing_delay_ms=50.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=8.0,
+        render=RenderOptions(background="plain", seed=74)),
+    "h3_right_lag35_60fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.74, mass_kg=64.0, step_frequency_hz=4.6,
+                              faults=faults_on_leg("right", steps=range(2, 13, 3), swing_delay_ms=35.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=75)),
+    "h3_balanced_30fps_park": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="park", seed=76)),
+    "h3_left_lag50_30fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.2, faults=faults_on_leg("left", steps=range(2, 17, 4), swing_delay_ms=50.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="plain", seed=77)),
+    "h3_right_lag40_120fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("right", steps=range(1, 9, 3), swing_delay_ms=40.0)),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=78)),
+    "h3_balanced_60fps_pan": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4),
+        fps=60.0, duration_s=3.0, camera="pan", camera_side="right", distance_m=8.0,
+        render=RenderOptions(background="park", seed=79)),
 }
 
 
