@@ -16,6 +16,8 @@ from analyzer.synthetic.motion import SprinterParams, StepFault, faults_on_leg, 
 from analyzer.synthetic.truth import compute_truth
 
 FLYING = SprinterParams()
+#: A female sprinter (de Leva's female table in the model and in the analysis).
+FEMALE = SprinterParams(sex="female", height_m=1.68, mass_kg=58.0, top_speed_m_s=8.5, step_frequency_hz=4.6)
 LIMB_GROUPS = ("left_arm", "right_arm", "arms", "left_leg", "right_leg")
 
 
@@ -29,21 +31,31 @@ def _analyse(params: SprinterParams, fps: float, duration_s: float = 3.0, offset
     return motion, kin, h, gait, balance
 
 
+def _exact(params: SprinterParams):
+    motion, kin, h, gait, balance = _analyse(params, 60.0)
+    return motion, compute_truth(motion, params), kin, h, gait, balance
+
+
 @pytest.fixture(scope="module")
 def exact_60():
-    motion, kin, h, gait, balance = _analyse(FLYING, 60.0)
-    return motion, compute_truth(motion, FLYING), kin, h, gait, balance
+    return _exact(FLYING)
 
 
-def test_joint_angles_match_truth_within_half_a_degree(exact_60) -> None:
-    _, truth, kin, *_ = exact_60
+@pytest.fixture(scope="module", params=[FLYING, FEMALE], ids=["male", "female"])
+def exact_60_both_sexes(request):
+    """The default sprinter and a female one: de Leva's two tables, each checked against truth."""
+    return _exact(request.param)
+
+
+def test_joint_angles_match_truth_within_half_a_degree(exact_60_both_sexes) -> None:
+    _, truth, kin, *_ = exact_60_both_sexes
     for name, values in kin.angles_deg.items():
         np.testing.assert_allclose(values, truth.joint_angles_deg[name], atol=0.5, err_msg=name)
 
 
-def test_group_momenta_match_truth_within_two_percent_of_peak(exact_60) -> None:
+def test_group_momenta_match_truth_within_two_percent_of_peak(exact_60_both_sexes) -> None:
     """RMS error of every group under 2 % of the peak group magnitude (limbs: of their own peak too)."""
-    _, truth, _, h, *_ = exact_60
+    _, truth, _, h, *_ = exact_60_both_sexes
     inner = slice(2, -2)  # the spline derivative's end conditions
     peak_group = max(np.abs(truth.group_H_kg_m2_s[g][inner]).max() for g in LIMB_GROUPS)
     for group in (*LIMB_GROUPS, "torso", "whole_body"):

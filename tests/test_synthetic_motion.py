@@ -18,6 +18,8 @@ from analyzer.synthetic.motion import (
 
 FLYING = SprinterParams()
 ACCELERATING = SprinterParams(acceleration_steps=8)
+#: de Leva's female proportions: shorter thighs, so the pelvis runs lower (leg_proportion).
+FEMALE = SprinterParams(sex="female", height_m=1.68, mass_kg=58.0, top_speed_m_s=8.5, step_frequency_hz=4.6)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,7 @@ def test_acceleration_rises_to_top_speed(accelerating):
     assert lean[0] > 15.0 and abs(lean[-1] - ACCELERATING.trunk_lean_deg) < 0.5
 
 
-@pytest.mark.parametrize("params", [FLYING, ACCELERATING], ids=["flying", "accelerating"])
+@pytest.mark.parametrize("params", [FLYING, ACCELERATING, FEMALE], ids=["flying", "accelerating", "female"])
 def test_ball_of_foot_planted_during_contact(params):
     """Ball of the stance foot fixed on the ground to < 0.01 mm; the foot only pivots about it
     by the whole-body yaw change (the free moment), so the toe tip slides <= 5 mm, exactly
@@ -118,7 +120,7 @@ def test_ball_of_foot_planted_during_contact(params):
             assert joints[f"{side}_{part}"][:, 1].min() > -1e-9
 
 
-@pytest.mark.parametrize("params", [FLYING, ACCELERATING], ids=["flying", "accelerating"])
+@pytest.mark.parametrize("params", [FLYING, ACCELERATING, FEMALE], ids=["flying", "accelerating", "female"])
 def test_swing_foot_clears_the_ground(params):
     """Away from its own touchdown and toe-off (30 ms), the swing foot is >= 3 cm up."""
     motion = simulate(params, np.arange(0.0, 2.5, 1e-3))

@@ -154,6 +154,8 @@ SEGMENT_ENDPOINTS: dict[str, tuple[str, str, str]] = {
 }
 
 _DEG = np.pi / 180.0
+#: Ankle joint centre above the ground with the foot flat, as a fraction of stature.
+ANKLE_HEIGHT_FRACTION = 0.039
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,7 +344,7 @@ class BodyDimensions:
         h = params.height_m
         table = de_leva(params.sex)
         length = {name: seg.length_fraction * h for name, seg in table.items()}
-        ankle_height = 0.039 * h
+        ankle_height = ANKLE_HEIGHT_FRACTION * h
         neck = h - (ankle_height + length["shank"] + length["thigh"] + length["trunk"] + length["head"])
         return cls(
             height_m=h,
@@ -361,6 +363,14 @@ class BodyDimensions:
             hip_half_width_m=HALF_WIDTH_FRACTION["hip"] * h,
             shoulder_half_width_m=HALF_WIDTH_FRACTION["shoulder"] * h,
         )
+
+    @property
+    def leg_proportion(self) -> float:
+        """Standing hip height (ankle height + shank + thigh) over that of de Leva's male
+        proportions at the same stature: 1 for a male body, about 0.94 for a female one."""
+        male = de_leva("male")
+        male_leg_m = (ANKLE_HEIGHT_FRACTION + male["thigh"].length_fraction + male["shank"].length_fraction) * self.height_m
+        return (self.ankle_height_m + self.thigh_m + self.shank_m) / male_leg_m
 
     @property
     def toe_m(self) -> float:
@@ -388,8 +398,9 @@ _STANCE_PITCH_KNOTS = np.array([0.0, 0.35, 1.0])
 _STANCE_PITCH = {"top": ([14.0, 6.0, 60.0], [-60.0, 0.0, 120.0]), "start": ([10.0, 4.0, 60.0], [-30.0, 0.0, 120.0])}
 #: Ball of foot ahead of the hip at touchdown, as a fraction of the contact length.
 _TOUCHDOWN_FRACTION = {"top": 0.50, "start": 0.35}
-#: Pelvis height: mean and half the peak-to-peak oscillation, as fractions of stature. The
-#: pelvis is lowest at mid-stance and highest in flight.
+#: Pelvis height: mean and half the peak-to-peak oscillation, as fractions of stature for
+#: de Leva's male proportions (scaled by :attr:`BodyDimensions.leg_proportion` for others, so
+#: that a shorter-legged body runs lower). The pelvis is lowest at mid-stance and highest in flight.
 _PELVIS_HEIGHT = {"top": 0.511, "start": 0.470}
 _PELVIS_BOUNCE = {"top": 0.011, "start": 0.008}
 
@@ -646,8 +657,9 @@ def _plan_with_steps(params: SprinterParams, k_count: int) -> _Plan:
         return PchipInterpolator(knots, values)
 
     lean_curve = through_mid(lean)
-    height_curve = through_mid(_blend(_PELVIS_HEIGHT, e) * params.height_m)
-    bounce_curve = through_mid(_blend(_PELVIS_BOUNCE, e) * params.height_m)
+    leg_height_m = params.height_m * body.leg_proportion
+    height_curve = through_mid(_blend(_PELVIS_HEIGHT, e) * leg_height_m)
+    bounce_curve = through_mid(_blend(_PELVIS_BOUNCE, e) * leg_height_m)
     phase_curve = counting(td + _DRIVE_FRACTION * step_s)
     bounce_phase_curve = counting(td + 0.5 * contact_s)
 
