@@ -22,7 +22,7 @@ import numpy as np
 import analyzer
 from analyzer import framerate, kinematics, memory, momentum, outputs, pose, signals, steps, video, view
 from analyzer.athlete import Athlete
-from analyzer.counterbalance import LAG_NOISE_FACTOR, Counterbalance, Thresholds, analyse_counterbalance
+from analyzer.counterbalance import LATENESS_LIMIT, Counterbalance, Thresholds, analyse_counterbalance
 from analyzer.kinematics import ANGLE_COLUMNS, Kinematics
 
 #: Below this share of frames with the runner found, the video is not analysed.
@@ -370,7 +370,7 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
             "centroid_lag_scatter_ms": bal.centroid_lag_scatter_ms,
             "swing_shift_scatter_ms": bal.swing_shift_scatter_ms,
             "lag_rule": "evidence" if np.isfinite(bal.late_shift_min_ms) else "peak_and_bulk",
-            "lateness_threshold": LAG_NOISE_FACTOR,
+            "lateness_threshold": LATENESS_LIMIT,
             "late_bulk_min_ms": bal.late_bulk_min_ms,
             "late_shift_min_ms": bal.late_shift_min_ms,
             "ratio_threshold": bal.ratio_limit,

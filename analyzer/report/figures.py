@@ -21,6 +21,7 @@ from analyzer.report.text import (
     esc,
     flag_kinds,
     flag_summary,
+    fmt_factor,
     step_number,
     timing_uncertainty_ms,
     to_bool,
@@ -317,7 +318,7 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     _note_if_empty(fig, fig.data[1].y, "No ratio measured: a peak is missing in every step", row=2)
     if evidence_rule:
         fig.add_annotation(text=f"flagged: late by two timing measures together, "
-                                f"over {to_float(counterbalance.get('lateness_threshold')):.0f}× this run's "
+                                f"over {fmt_factor(counterbalance.get('lateness_threshold'))} this run's "
                                 f"step-to-step scatter (hover a bar)",
                            xref="x domain", yref="y domain", x=1.0, y=1.0, xanchor="right", yanchor="bottom",
                            showarrow=False, font=dict(color=palette.FLAG, size=11), bgcolor=_LABEL_BG, row=1, col=1)

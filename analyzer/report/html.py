@@ -28,6 +28,7 @@ from analyzer.report.text import (
     esc,
     finite,
     flag_summary,
+    fmt_factor,
     fmt_number,
     fmt_percent,
     fmt_ratio,
@@ -286,7 +287,7 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
     rules = []
     centroid_threshold = to_float(counterbalance.get("centroid_lag_threshold_ms"))
     if counterbalance.get("lag_rule") == "evidence":
-        rules.append(f"late > {to_float(counterbalance.get('lateness_threshold')):.0f}× the run's scatter")
+        rules.append(f"late > {fmt_factor(counterbalance.get('lateness_threshold'))} the run's scatter")
     elif math.isfinite(lag_threshold):
         rules.append(f"lag > {lag_threshold:.0f} ms"
                      + (f" with bulk > {centroid_threshold:.0f} ms" if math.isfinite(centroid_threshold) else ""))
@@ -549,7 +550,7 @@ def _evidence_rule_text(counterbalance: Mapping[str, Any]) -> str:
             f"{fmt_number(counterbalance.get('late_bulk_min_ms'), 0, 'ms')} after the push side's, its whole "
             f"waveform more than {fmt_number(counterbalance.get('late_shift_min_ms'), 0, 'ms')} later than in this "
             f"run's usual step, and the two together stand out by more than "
-            f"{fmt_number(counterbalance.get('lateness_threshold'), 0)}× this run's step-to-step scatter")
+            f"{fmt_factor(counterbalance.get('lateness_threshold'))} this run's step-to-step scatter")
 
 
 def _how_to_read(summary: Mapping[str, Any]) -> str:

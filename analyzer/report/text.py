@@ -104,6 +104,12 @@ def fmt_significant(value: Any, figures: int = 3) -> str:
     return fmt_number(number, digits)
 
 
+def fmt_factor(value: Any) -> str:
+    """A multiplier as written by hand (``2×``, ``1.5×``), or the missing-value dash."""
+    number = to_float(value)
+    return f"{number:g}\u00d7" if math.isfinite(number) else MISSING
+
+
 def fmt_percent(fraction: Any) -> str:
     return fmt_number(to_float(fraction) * 100.0, 0, "%")
 
