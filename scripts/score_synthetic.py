@@ -160,6 +160,17 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(step_frequency_hz=4.4),
         fps=60.0, duration_s=3.0, camera="pan", camera_side="right", distance_m=8.0,
         render=RenderOptions(background="park", seed=79)),
+    # Rendered in session 19 once the female sprinter could be simulated, after the swing_lag
+    # rule's limits were set: de Leva's female table end to end, scored once.
+    "h4_female_right_lag45_60fps_track": ClipSpec(
+        params=SprinterParams(sex="female", height_m=1.68, mass_kg=58.0, top_speed_m_s=8.5, step_frequency_hz=4.6,
+                              faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=45.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=81)),
+    "h4_female_balanced_60fps_track": ClipSpec(
+        params=SprinterParams(sex="female", height_m=1.65, mass_kg=55.0, top_speed_m_s=8.0, step_frequency_hz=4.5),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=82)),
 }
 
 
