@@ -33,6 +33,8 @@ assert NUM_LANDMARKS == 33
 INDEX: dict[str, int] = {name: i for i, name in enumerate(LANDMARK_NAMES)}
 
 SIDES: tuple[str, str] = ("left", "right")
+#: The two hips' indices: their mean is the mid-hip, whichever is labelled which.
+HIPS: np.ndarray = np.array([INDEX["left_hip"], INDEX["right_hip"]])
 
 
 def side_index(side: str, part: str) -> int:

@@ -356,7 +356,7 @@ def _landmark_arrays(poses: Sequence[Any], k: int, width: int, height: int) -> t
 class ModelProbe:
     """Counts and times the pipeline's model calls (per landmarker role) and model loads.
 
-    Wraps ``analyzer.pose._Landmarkers.detect`` and ``analyzer.pose.create_landmarker`` in
+    Wraps ``analyzer.pose.extract._Landmarkers.detect`` and ``create_landmarker`` in
     the measuring process only. If those internals are renamed the probe reports nothing
     and the benchmark still runs.
     """
@@ -369,11 +369,14 @@ class ModelProbe:
         self.installed = False
 
     def install(self) -> None:
-        from analyzer import pose
+        try:
+            from analyzer.pose import extract as pose_stage
+        except ImportError:  # code from before the pose package
+            from analyzer import pose as pose_stage
 
-        landmarkers = getattr(pose, "_Landmarkers", None)
+        landmarkers = getattr(pose_stage, "_Landmarkers", None)
         detect = getattr(landmarkers, "detect", None)
-        create = getattr(pose, "create_landmarker", None)
+        create = getattr(pose_stage, "create_landmarker", None)
         if landmarkers is None or detect is None or create is None:
             return
         probe = self
@@ -395,7 +398,7 @@ class ModelProbe:
                 probe.load_s += time.perf_counter() - start
 
         landmarkers.detect = timed_detect
-        pose.create_landmarker = timed_create
+        pose_stage.create_landmarker = timed_create
         self.installed = True
 
     def as_dict(self) -> dict[str, Any]:

@@ -195,35 +195,41 @@ def child_main(args: argparse.Namespace) -> int:
 
 def measure_assembly(meter: Meter, pose: Any, npz: Path) -> None:
     """The end of the pose stage, which the analysis from the cache never runs: the track
-    assembled (``pose._assemble_track``, left/right swap fix included) from a pose store
+    assembled (``extract._assemble_track``, left/right swap fix included) from a pose store
     holding the cached track's poses, one per detected frame. Skipped, with a note, for
     code without that store."""
     import numpy as np
 
-    if not (hasattr(pose, "_assemble_track") and hasattr(pose, "_PoseStore") and hasattr(pose, "_pixels")):
-        print("no pose._assemble_track/_PoseStore in this code: assembly not measured", file=sys.stderr)
+    try:
+        from analyzer.landmarks import NUM_LANDMARKS
+        from analyzer.pose.detections import PoseStore, Poses, to_pixels
+        from analyzer.pose.extract import _assemble_track
+    except ImportError:
+        print("no pose store and assembly (analyzer.pose.extract) in this code: assembly not measured",
+              file=sys.stderr)
         return
     src = pose.PoseTrack.from_npz(npz)
     width, height = src.image_width, src.image_height
     view = np.array([[width, height, 0.0, 0.0, 1.0]])
-    store = pose._PoseStore()
+    store = PoseStore()
     for t in range(src.num_frames):
         if not src.detected[t]:
-            store.add(pose._Poses.empty(), np.zeros(0, dtype=int))
+            store.add(Poses.empty(), np.zeros(0, dtype=int))
             continue
-        normalised = np.zeros((1, pose.NUM_LANDMARKS, 3))
+        normalised = np.zeros((1, NUM_LANDMARKS, 3))
         normalised[0, :, :2] = src.image_xy_px[t] / (width, height)
         normalised[0, :, 2] = src.image_z[t]
-        xy, z = pose._pixels(normalised, view, width)
-        store.add(pose._Poses(xy, z, src.world_xyz_m[t][None], src.visibility[t][None], src.presence[t][None],
+        xy, z = to_pixels(normalised, view, width)
+        store.add(Poses(xy, z, src.world_xyz_m[t][None], src.visibility[t][None], src.presence[t][None],
                               np.zeros(1, dtype=int), normalised, view), np.zeros(1, dtype=int))
     n = src.num_frames
     lists = (src.frame_index.tolist(), src.time_s.tolist(), src.is_repeat.tolist(),
              [tuple(row) for row in src.background_shift_px.tolist()])
-    info = dataclasses.make_dataclass("Info", ["width", "height"])(width, height)
+    fps = 1.0 / float(np.median(np.diff(src.time_s))) if n > 1 else 30.0
+    info = dataclasses.make_dataclass("Info", ["width", "height", "fps"])(width, height, fps)
     del src
     meter.measure(f"pose: track assembly and swap fix ({n} frames, store built from the cache)",
-                  lambda: pose._assemble_track(info, Path(pose.DEFAULT_MODEL_PATH), *lists, store, 0, "", True))
+                  lambda: _assemble_track(info, Path(pose.DEFAULT_MODEL_PATH), *lists, store, 0, "", True))
 
 
 # ======================================================================= the parent

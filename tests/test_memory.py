@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from analyzer import memory, pose
+from analyzer.landmarks import NUM_LANDMARKS
+from analyzer.pose import detections, extract, swaps
 
 
 def _rss_mb() -> float:
@@ -41,18 +43,18 @@ def test_release_free_heap_returns_what_was_freed() -> None:
 # before malloc_trim; bench/RESULTS.md, run I)
 
 
-def _random_store(frames: int, seed: int = 0) -> tuple[pose._PoseStore, int, int]:
+def _random_store(frames: int, seed: int = 0) -> tuple[detections.PoseStore, int, int]:
     """A pose store of one person seen in every frame, limbs moving at random."""
     rng = np.random.default_rng(seed)
     width, height = 1920, 1080
-    store = pose._PoseStore()
-    base = rng.uniform(0.3, 0.7, (pose.NUM_LANDMARKS, 3))
-    walk = np.cumsum(rng.normal(0.0, 0.004, (frames, pose.NUM_LANDMARKS, 3)), axis=0)
+    store = detections.PoseStore()
+    base = rng.uniform(0.3, 0.7, (NUM_LANDMARKS, 3))
+    walk = np.cumsum(rng.normal(0.0, 0.004, (frames, NUM_LANDMARKS, 3)), axis=0)
     view = np.array([[width, height, 0.0, 0.0, 1.0]])
     for t in range(frames):
         normalised = (base + walk[t])[None]
-        xy, z = pose._pixels(normalised, view, width)
-        poses = pose._Poses(xy, z, normalised, np.ones((1, pose.NUM_LANDMARKS)), np.ones((1, pose.NUM_LANDMARKS)),
+        xy, z = detections.to_pixels(normalised, view, width)
+        poses = detections.Poses(xy, z, normalised, np.ones((1, NUM_LANDMARKS)), np.ones((1, NUM_LANDMARKS)),
                             np.zeros(1, dtype=int), normalised, view)
         store.add(poses, np.zeros(1, dtype=int))
     return store, width, height
@@ -67,7 +69,7 @@ def test_track_assembly_transient_stays_near_the_track_size(monkeypatch: pytest.
     4 096 over a 10-minute clip (1.9 times the track at 12 000 frames, 1.5 at 36 000)."""
     import tracemalloc
 
-    monkeypatch.setattr(pose, "PATH_TERM_BLOCK_FRAMES", 256)
+    monkeypatch.setattr(swaps, "PATH_TERM_BLOCK_FRAMES", 256)
     frames = 3_000
     store, width, height = _random_store(frames)
     info = SimpleNamespace(width=width, height=height, fps=60.0)
@@ -75,7 +77,7 @@ def test_track_assembly_transient_stays_near_the_track_size(monkeypatch: pytest.
     tracemalloc.start()
     try:
         start = tracemalloc.get_traced_memory()[0]
-        track = pose._assemble_track(info, pose.DEFAULT_MODEL_PATH, *args, store, 0,  # type: ignore[arg-type]
+        track = extract._assemble_track(info, pose.DEFAULT_MODEL_PATH, *args, store, 0,  # type: ignore[arg-type]
                                      "test", True)
         peak = tracemalloc.get_traced_memory()[1] - start
     finally:
@@ -90,9 +92,9 @@ def test_path_terms_in_blocks_are_bit_identical() -> None:
     rng = np.random.default_rng(3)
     for frames, cues in ((3, 3), (50, 5), (1001, 3)):
         pos = rng.normal(0.0, 40.0, (frames, 2, cues, 2))
-        whole = pose._path_terms(pos, block_frames=frames)
+        whole = swaps._path_terms(pos, block_frames=frames)
         for block in (1, 7, 256):
-            blocked = pose._path_terms(pos, block_frames=block)
+            blocked = swaps._path_terms(pos, block_frames=block)
             assert all(a.tobytes() == b.tobytes() for a, b in zip(whole, blocked))
 
 
@@ -103,9 +105,9 @@ def test_extract_pose_returns_the_freed_heap_before_assembling(monkeypatch: pyte
 
     info = probe_video(repo_root / "sample_videos" / "sprinter_balanced_60fps.mp4")
     calls: list[str] = []
-    monkeypatch.setattr(pose, "iter_frames", lambda *a, **k: iter(()))
+    monkeypatch.setattr(extract, "iter_frames", lambda *a, **k: iter(()))
     monkeypatch.setattr(memory, "release_free_heap", lambda: calls.append("release") or True)
-    assemble = pose._assemble_track
-    monkeypatch.setattr(pose, "_assemble_track", lambda *a, **k: calls.append("assemble") or assemble(*a, **k))
+    assemble = extract._assemble_track
+    monkeypatch.setattr(extract, "_assemble_track", lambda *a, **k: calls.append("assemble") or assemble(*a, **k))
     pose.extract_pose(info, progress=False)
     assert calls == ["release", "assemble"]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import analyzer.pose as pose_mod
+import analyzer.pose.extract as pose_extract
 from analyzer.landmarks import INDEX, MIRROR
 from analyzer.pose import (
     DEFAULT_MODEL_PATH,
@@ -114,7 +114,7 @@ class FakeLandmarker:
 @pytest.fixture()
 def fake_landmarkers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FakeLandmarker]]:
     FakeLandmarker.instances = []
-    monkeypatch.setattr(pose_mod, "create_landmarker", lambda model, num, mode="video": FakeLandmarker(num, mode))
+    monkeypatch.setattr(pose_extract, "create_landmarker", lambda model, num, mode="video": FakeLandmarker(num, mode))
     yield FakeLandmarker.instances
 
 
@@ -393,7 +393,7 @@ def test_cache_reuses_landmarks_without_the_model(side_track: tuple[PoseTrack, P
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model ran although the cache matched")
 
-    monkeypatch.setattr(pose_mod, "create_landmarker", no_model)
+    monkeypatch.setattr(pose_extract, "create_landmarker", no_model)
     again, from_cache = extract_pose_cached(info, npz, end_s=3.0, progress=False)
     assert from_cache
     for name in ("image_xy_px", "world_xyz_m", "visibility", "time_s", "detected", "swap_fixed"):

@@ -566,9 +566,9 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
          "Each is the angular momentum about the vertical axis through the centre of mass, for that side, "
          "signed so that above zero means the side is doing its job. When the run is balanced they rise and "
          "fall together, and the swing curve is about as high as the push curve."),
-        ("Lag", f"Time from the push side's peak to the swing side's peak; positive means the swing side was "
-                f"later. "
-                + (f"A peak alone moves with the measurement noise, so a step is flagged when "
+        ("Lag", "Time from the push side's peak to the swing side's peak; positive means the swing side was "
+                "later. "
+                + ("A peak alone moves with the measurement noise, so a step is flagged when "
                    + _evidence_rule_text(counterbalance) + ". Each bar's hover gives its measures."
                    if counterbalance.get("lag_rule") == "evidence" else
                    f"Flagged above {lag_t}"
@@ -576,7 +576,7 @@ def _how_to_read(summary: Mapping[str, Any]) -> str:
                       f"than {bulk_t} later than the push side's: a broad peak alone moves with the measurement "
                       f"noise" if math.isfinite(to_float(counterbalance.get("centroid_lag_threshold_ms"))) else "")
                    + ".")),
-        ("Ratio", f"Swing peak divided by push peak; 1.00 means equal. "
+        ("Ratio", "Swing peak divided by push peak; 1.00 means equal. "
                   + (f"Flagged below {ratio_t}." if math.isfinite(to_float(counterbalance.get("ratio_threshold")))
                      else "Not flagged in this run: its ratios scatter too widely for one step to stand out.")),
         ("Raw momenta",

@@ -674,7 +674,7 @@ def _plan_with_steps(params: SprinterParams, k_count: int) -> _Plan:
 
 def _finish_plan(plan: _Plan) -> _Plan:
     """Add the planted balls, the key frames and the flight pelvis heights to ``plan``."""
-    body, e = plan.body, plan.progress
+    e = plan.progress
     n = plan.step.size
     rows = np.arange(n)
 
