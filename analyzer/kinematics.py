@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from analyzer import signals
-from analyzer.landmarks import INDEX, NUM_LANDMARKS, SIDES, leg_lengths, longer_leg_length, side_index
+from analyzer.landmarks import HIPS, INDEX, NUM_LANDMARKS, SIDES, leg_lengths, longer_leg_length, side_index
 from analyzer.segments import HALF_WIDTH_FRACTION, de_leva
 
 DepthMethod = Literal["anthropometric", "measured"]
@@ -151,7 +151,7 @@ def estimate_direction(image_xy_px: np.ndarray) -> int:
     """
     legs = leg_lengths(image_xy_px)
     leg = np.nanmedian(legs) if np.isfinite(legs).any() else np.nan
-    hip_x = np.nanmean(image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]], 0], axis=1)
+    hip_x = np.nanmean(image_xy_px[:, HIPS, 0], axis=1)
     finite = np.flatnonzero(np.isfinite(hip_x))
     if finite.size >= 2 and np.isfinite(leg) and leg > 0:
         edge = max(1, finite.size // 10)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analyzer.landmarks import INDEX, SIDES, side_index
+from analyzer.landmarks import HIPS, INDEX, SIDES, side_index
 
 #: Width ratio below which the view is a side view, and above which it is front/back.
 #: Measured on the shared clips (upright frames, first 20 s): side views 0.066-0.225 (sprint starts
@@ -78,7 +78,7 @@ def _pair_separation(image_xy_px: np.ndarray, part: str) -> np.ndarray:
 def _torso_vector(image_xy_px: np.ndarray) -> np.ndarray:
     """(N, 2) mid-hip to mid-shoulder vector in image pixels (y down)."""
     mid_shoulder = image_xy_px[:, [INDEX["left_shoulder"], INDEX["right_shoulder"]]].mean(axis=1)
-    mid_hip = image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1)
+    mid_hip = image_xy_px[:, HIPS].mean(axis=1)
     return mid_shoulder - mid_hip
 
 
@@ -124,7 +124,7 @@ def faces_camera(world_xyz_m: np.ndarray) -> float:
 
 def stride_sweep(image_xy_px: np.ndarray) -> float:
     """Fore-aft range (5th-95th percentile) of the ankles relative to the pelvis, over leg length."""
-    mid_hip = image_xy_px[:, [INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=1)
+    mid_hip = image_xy_px[:, HIPS].mean(axis=1)
     sweeps, legs = [], []
     for side in SIDES:
         ankle = image_xy_px[:, side_index(side, "ankle")]
