@@ -57,6 +57,7 @@ class BatchOptions:
     end_s: float | None = None
     model_path: Path | None = None
     overlay: bool = True
+    flip_test: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     force: bool = False
     progress: bool = True
@@ -227,7 +228,7 @@ def analyse_one(video: Path, options: BatchOptions, source_root: Path, position:
             fps, fps_source = sidecar.fps, "sidecar"
         settings = pipeline.Settings(fps=fps, fps_source=fps_source, start_s=options.start_s, end_s=options.end_s,
                                      model_path=options.model_path, overlay=options.overlay,
-                                     thresholds=options.thresholds)
+                                     flip_test=options.flip_test, thresholds=options.thresholds)
         stamp = _source_stamp(video)
         fingerprint = settings.fingerprint(athlete)
         if not options.force:

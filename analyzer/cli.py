@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--model", type=Path, metavar="PATH",
                         help="another pose .task file (e.g. Google's pose_landmarker_heavy.task); "
                              "default: the embedded BlazePose full model")
+    timing.add_argument("--flip-test", action="store_true",
+                        help="pose every frame a second time mirrored and merge the two poses: hip and knee "
+                             "angles ~1.3-1.5 deg closer to the truth on the rendered test clips, at about "
+                             "twice the pose time (docs/METHOD.md, section 8)")
 
     flags = common.add_argument_group("counterbalance flags")
     flags.add_argument("--lag-threshold-ms", type=_number, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     options = batch.BatchOptions(
         out_root=args.out, height_m=args.height, mass_kg=args.mass, sex=args.sex, fps=args.fps,
         start_s=args.start, end_s=args.end, model_path=args.model, overlay=args.overlay,
-        thresholds=thresholds, force=args.force, progress=not args.quiet,
+        flip_test=args.flip_test, thresholds=thresholds, force=args.force, progress=not args.quiet,
         workers=args.workers or min(os.cpu_count() or 1, 4),
     )
     if args.command == "analyze":

@@ -48,6 +48,8 @@ class Settings:
         depth: medio-lateral depth model (docs/METHOD.md section 4).
         max_side_px: frames larger than this are downscaled once before pose.
         max_people: poses detected per frame while looking for the runner.
+        flip_test: also pose the mirrored frames and merge the two poses
+            (:mod:`analyzer.pose.flip`; about twice the pose time).
     """
 
     fps: float | None = None
@@ -60,15 +62,18 @@ class Settings:
     depth: str = "anthropometric"
     max_side_px: int = 1280
     max_people: int = 3
+    flip_test: bool = False
 
     def pose_settings(self) -> dict[str, Any]:
         """The settings that change the raw pose (the cache key's part beyond file and model)."""
         return {"start_s": self.start_s, "end_s": self.end_s, "fps": self.fps,
-                "max_side_px": self.max_side_px, "max_people": self.max_people}
+                "max_side_px": self.max_side_px, "max_people": self.max_people, "flip_test": self.flip_test}
 
     def fingerprint(self, athlete: Athlete) -> str:
         """A short hash of every setting and athlete value that changes any output."""
         payload = dataclasses.asdict(self) | {"athlete": dataclasses.asdict(athlete), "version": analyzer.__version__}
+        if not self.flip_test:  # results from before the option keep their fingerprint
+            del payload["flip_test"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -343,7 +348,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
                   "m_per_px_range": list(result.kinematics.frame.m_per_px_range) if result.kinematics.frame else None,
                   "step_length_measured": travel_ok},
         "pose": {
-            "model": track.model_name, "detected_fraction": float(np.mean(track.detected)),
+            "model": track.model_name, "flip_test": result.settings.flip_test,
+            "detected_fraction": float(np.mean(track.detected)),
             "left_right_swaps_fixed": track.left_right_swaps_fixed,
             "legs_collapsed_frames": int(np.sum(track.legs_collapsed)),
             "outlier_landmarks": (int(np.sum(result.kinematics.image_outliers))
@@ -422,7 +428,7 @@ def analyze_video(
     track, from_cache = pose.extract_pose_cached(
         info, out_dir / "landmarks.npz", model_path=settings.model_path, start_s=settings.start_s,
         end_s=settings.end_s, max_people=settings.max_people, max_side_px=settings.max_side_px,
-        progress=progress, progress_position=progress_position,
+        flip_test=settings.flip_test, progress=progress, progress_position=progress_position,
     )
     memory.release_free_heap()  # what the closed landmarkers freed, before the analysis (analyzer.memory)
     pose_seconds = time.perf_counter() - t0

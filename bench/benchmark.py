@@ -264,10 +264,10 @@ def _athlete() -> Any:
     return resolve_athlete(height_m=None, mass_kg=None, sex=None, sidecar=None)
 
 
-def _settings(overlay: bool) -> Any:
+def _settings(overlay: bool, flip_test: bool = False) -> Any:
     from analyzer.pipeline import Settings
 
-    return Settings(overlay=overlay)
+    return Settings(overlay=overlay, flip_test=flip_test)
 
 
 def measure_raw_decode(clip: str) -> Timed:
@@ -406,7 +406,7 @@ class ModelProbe:
                 "load_s": self.load_s} if self.installed else {}
 
 
-def measure_analyze(clip: str, out_dir: str, overlay: bool, fresh: bool = True) -> Timed:
+def measure_analyze(clip: str, out_dir: str, overlay: bool, fresh: bool = True, flip_test: bool = False) -> Timed:
     """:func:`analyzer.pipeline.analyze_video` on *clip* into *out_dir* (emptied first when *fresh*)."""
     from analyzer import pipeline
 
@@ -416,7 +416,7 @@ def measure_analyze(clip: str, out_dir: str, overlay: bool, fresh: bool = True) 
     probe = ModelProbe()
     probe.install()
     with Stopwatch() as watch:
-        summary = pipeline.analyze_video(Path(clip), out, _settings(overlay), _athlete(), progress=False)
+        summary = pipeline.analyze_video(Path(clip), out, _settings(overlay, flip_test), _athlete(), progress=False)
     report = out / "report.html"
     overlay_file = out / "overlay.mp4"
     return Timed.of(int(summary["video"]["analysed_frames"]), watch,
@@ -608,6 +608,7 @@ DECODE_RAW, DECODE, FLOOR = "decode, raw cv2", "decode, iter_frames", "pose floo
 ANALYZE_OFF, ANALYZE_ON = "analyze, overlay off", "analyze, overlay on"
 CACHED, CACHED_COMMAND = "re-analyse, cached pose", "re-analyse, cached, command"
 LONG, NATIVE = "analyze, long clip", "pose floor, native size"
+FLIP = "analyze, flip test, overlay off"
 
 
 def probe_info(clip: Path) -> dict[str, Any]:
@@ -639,6 +640,8 @@ def measure_clip(clip: Path, args: argparse.Namespace, work: Path, *, primary: b
     if primary:
         plan.append((CACHED, measure_analyze,
                      {"clip": str(clip), "out_dir": str(out / "overlay_off"), "overlay": False, "fresh": False}))
+        plan.append((FLIP, measure_analyze, {"clip": str(clip), "out_dir": str(out / "flip_test"), "overlay": False,
+                                             "flip_test": True}))
         plan.append((CACHED_COMMAND, measure_command_reanalysis,
                      {"clip": str(clip), "landmarks": str(out / "overlay_off" / "landmarks.npz"),
                       "out_root": str(out / "command")}))
@@ -914,6 +917,10 @@ def format_clip(c: ClipFigures) -> str:
     if ratios:
         parts.append(table(("whole / pose floor", "throughput ratio", "target", "CPU ratio",
                             "extra CPU ms/frame"), ratios))
+    flip = c.get(FLIP)
+    if flip and off:
+        parts.append(f"the flip test (--flip-test) takes {off.fps / flip.fps:.2f}x the time of the same "
+                     f"analysis without it ({flip.fps:.1f} against {off.fps:.1f} frames/s)")
     parts.extend(_stage_and_model_tables(c))
     native = c.get(NATIVE)
     if native and "agreement" in native.extra and c.get(FLOOR):

@@ -5,6 +5,7 @@
     python scripts/score_synthetic.py clip.mp4 --truth clip.truth.json
     python scripts/score_synthetic.py --validation          # + a set of other seeds, speeds, lags
     python scripts/score_synthetic.py --exact-points        # the truth's image points, no pose model error
+    python scripts/score_synthetic.py --flip-test           # the pose with the flip test (analyzer/pose/flip.py)
 
 Prints, per clip: detection, event errors (frames), joint-angle RMS error, group angular
 momentum agreement (correlation, RMS error as a share of the true peak), the model's push
@@ -171,17 +172,41 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(sex="female", height_m=1.65, mass_kg=55.0, top_speed_m_s=8.0, step_frequency_hz=4.5),
         fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.0,
         render=RenderOptions(background="park", seed=82)),
+    # Rendered in session 21, after the flip test's merge (analyzer/pose/flip.py) was chosen on
+    # all the clips above, to score it once on clips it never saw (docs/METHOD.md, section 8).
+    "h5_right_lag45_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.5, faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=45.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=91)),
+    "h5_left_lag40_60fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.76, mass_kg=72.0, faults=faults_on_leg("left", steps=range(2, 13, 4), swing_delay_ms=40.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=92)),
+    "h5_balanced_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.3, top_speed_m_s=9.2),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=7.0,
+        render=RenderOptions(background="plain", seed=93)),
+    "h5_left_lag50_120fps_track": ClipSpec(
+        params=SprinterParams(faults=faults_on_leg("left", steps=range(2, 9, 3), swing_delay_ms=50.0)),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=94)),
+    "h5_right_lag50_30fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.3, faults=faults_on_leg("right", steps=range(1, 17, 4), swing_delay_ms=50.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="park", seed=95)),
 }
 
 
-def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path, *, exact_points: bool = False
-                 ) -> pipeline.AnalysisResult:
+def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path, *, exact_points: bool = False,
+                 flip_test: bool = False) -> pipeline.AnalysisResult:
     """Run the pipeline's stages on one clip with the truth's athlete values (as a user would give them).
 
-    With *exact_points* the truth's image points replace the pose model's (:func:`exact_image_points`).
+    With *exact_points* the truth's image points replace the pose model's (:func:`exact_image_points`);
+    with *flip_test* the pose is the flip test's (:mod:`analyzer.pose.flip`), cached apart.
     """
     info = video.probe_video(video_path)
-    track, _ = pose.extract_pose_cached(info, cache_dir / f"{video_path.stem}.landmarks.npz", progress=False)
+    name = f"{video_path.stem}.flip.landmarks.npz" if flip_test else f"{video_path.stem}.landmarks.npz"
+    track, _ = pose.extract_pose_cached(info, cache_dir / name, progress=False, flip_test=flip_test)
     if exact_points:
         track = exact_image_points(track, truth)
     p = truth.params
@@ -251,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exact-points", action="store_true",
                         help="feed the truth's exact image points instead of the pose model's (what remains is the "
                              "error of the stages after the pose model)")
+    parser.add_argument("--flip-test", action="store_true",
+                        help="pose each clip with the flip test (the mirrored frames too, merged; cached apart)")
     args = parser.parse_args(argv)
     clips = [(clip, args.truth) for clip in (args.clips or sorted((ROOT / "sample_videos").glob("*.mp4")))]
     if args.validation:
@@ -262,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             truth_path = clip.parent / "truth" / f"{clip.stem}.truth.json"
             if not truth_path.is_file():
                 truth_path = clip.with_suffix(".truth.json")
-        result = analyse_clip(clip, truth := load_truth(truth_path), args.cache, exact_points=args.exact_points)
+        result = analyse_clip(clip, truth := load_truth(truth_path), args.cache, exact_points=args.exact_points,
+                              flip_test=args.flip_test)
         scores.append(score(result, truth))
         rates.append(result.video.fps)
         print(format_score(clip.name, scores[-1]))

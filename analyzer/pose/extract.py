@@ -5,7 +5,7 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import memory
 from ..landmarks import HIPS, NUM_LANDMARKS
-from ..video import VideoInfo, iter_frames
+from ..video import Frame, VideoInfo, iter_frames
+from . import flip
 from .detections import PoseStore, Poses, View, dedupe, result_to_poses
 from .model import check_model, create_landmarker, native_stderr_silenced
 from .people import Linker, describe_choice
@@ -124,7 +125,7 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
                  start_s: float | None = None, end_s: float | None = None, max_people: int = 3,
                  progress: bool | Any = True, progress_position: int | None = None,
                  max_side_px: int | None = DEFAULT_MAX_SIDE_PX, prefetch: int = 8,
-                 fix_swaps: bool = True) -> PoseTrack:
+                 fix_swaps: bool = True, flip_test: bool = False) -> PoseTrack:
     """Run BlazePose over a video (or a ``start_s``..``end_s`` part) and follow the runner.
 
     Per distinct picture (repeated frames reuse the previous result):
@@ -142,7 +143,9 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
     and the person who moved the most (hip travel against the background plus limb
     motion) is followed; frames where that person is not found are "not detected",
     never filled with someone else. Left/right swaps are then corrected
-    (:func:`fix_left_right_swaps`). All landmarkers are closed before returning.
+    (:func:`fix_left_right_swaps`). With *flip_test* all of this is done a second time on
+    the mirrored frames and the two poses are merged (:mod:`analyzer.pose.flip`). All
+    landmarkers are closed before returning.
 
     Args:
         info: from :func:`analyzer.video.probe_video`.
@@ -155,65 +158,81 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
         max_side_px: downscale frames to this longer side for the model (None: never).
         prefetch: decoded frames queued by the reader thread (0: decode inline).
         fix_swaps: correct left/right label swaps.
+        flip_test: also pose the mirrored frames and merge (about twice the pose time).
 
     Raises:
         PoseModelError: the model file is missing or not a pose ``.task``.
         analyzer.video.VideoError: the video cannot be decoded.
     """
     model = check_model(model_path)
-    k_max = max(1, int(max_people))
+    passes = (False, True) if flip_test else (False,)
+    bar, owned = _progress_bar(progress, len(passes) * _expected_frames(info, start_s, end_s), info.path.name,
+                               progress_position)
+    tracks = []
+    try:
+        for mirrored in passes:
+            if mirrored and hasattr(bar, "set_description"):
+                bar.set_description(f"{info.path.name} (mirrored)")
+            frames = iter_frames(info, start_s, end_s, max_side_px=max_side_px, prefetch=prefetch)
+            tracks.append(_one_pass(info, model, flip.mirrored_frames(frames) if mirrored else frames,
+                                    max(1, int(max_people)), bar, fix_swaps))
+    finally:
+        if owned:
+            bar.close()
+    if flip_test:
+        return flip.merge_flip_test(tracks[0], flip.unmirror_track(tracks[1]))
+    return tracks[0]
+
+
+def _one_pass(info: VideoInfo, model: Path, frames: Iterable[Frame], k_max: int, bar: Any,
+              fix_swaps: bool) -> PoseTrack:
+    """Steps 1-3 of :func:`extract_pose` over *frames*, and the followed runner's track."""
     rate = info.container_fps if info.container_fps > 0 else 30.0
     search_every = max(1, int(round(rate / 2)))  # frames between routine searches
     search_when_lost = max(1, int(round(rate / 6)))  # ... and while nobody is seen
     linker = Linker(max_gap=max(2, int(round(0.5 * rate))))
-    bar, owned = _progress_bar(progress, _expected_frames(info, start_s, end_s), info.path.name, progress_position)
 
     index: list[int] = []
     times: list[float] = []
     repeats: list[bool] = []
     shifts: list[tuple[float, float]] = []
     store = PoseStore()
-    try:
-        with _Landmarkers(model, k_max) as models:
-            previous: Poses | None = None
-            last_search = -search_every
-            window_for: int | None = None  # whom the runner window followed last
-            window_missed: dict[int, int] = {}  # person -> last frame the window did not find them
-            window_held = False  # the window found its person in the last distinct picture
-            distinct = 0
-            for t, frame in enumerate(iter_frames(info, start_s, end_s, max_side_px=max_side_px,
-                                                  prefetch=prefetch)):
-                if frame.is_repeat and previous is not None:
-                    # the same picture: the same poses and people, and nothing moved
-                    linker.advance(frame.background_shift_px)
-                    store.repeat()
-                else:
-                    # while the window holds the most active person (a small runner), the whole
-                    # frame is looked at every other picture only (it cannot see that runner
-                    # well; it is there for the others)
-                    distinct += 1
-                    skip_whole = (window_held and distinct % 2 == 0
-                                  and window_for == linker.most_active(linker.live(t)))
-                    poses, searched, window_for = _detect_frame(
-                        models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for,
-                        window_missed, search_when_lost, t, last_search, search_every, search_when_lost,
-                        skip_whole)
-                    last_search = t if searched else last_search
-                    previous = poses
-                    frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
-                    # the window stays with whoever it found, even if it was sent for another
-                    found_by_window = frame_ids[poses.source == 1]
-                    window_held = found_by_window.size > 0
-                    window_for = int(found_by_window[0]) if window_held else window_for
-                    store.add(poses, frame_ids)
-                index.append(frame.index)
-                times.append(frame.time_s)
-                repeats.append(frame.is_repeat)
-                shifts.append(frame.background_shift_px)
-                bar.update(1)
-    finally:
-        if owned:
-            bar.close()
+    with _Landmarkers(model, k_max) as models:
+        previous: Poses | None = None
+        last_search = -search_every
+        window_for: int | None = None  # whom the runner window followed last
+        window_missed: dict[int, int] = {}  # person -> last frame the window did not find them
+        window_held = False  # the window found its person in the last distinct picture
+        distinct = 0
+        for t, frame in enumerate(frames):
+            if frame.is_repeat and previous is not None:
+                # the same picture: the same poses and people, and nothing moved
+                linker.advance(frame.background_shift_px)
+                store.repeat()
+            else:
+                # while the window holds the most active person (a small runner), the whole
+                # frame is looked at every other picture only (it cannot see that runner
+                # well; it is there for the others)
+                distinct += 1
+                skip_whole = (window_held and distinct % 2 == 0
+                              and window_for == linker.most_active(linker.live(t)))
+                poses, searched, window_for = _detect_frame(
+                    models, frame.image_rgb, frame.time_s, frame.scale, info.width, linker, window_for,
+                    window_missed, search_when_lost, t, last_search, search_every, search_when_lost,
+                    skip_whole)
+                last_search = t if searched else last_search
+                previous = poses
+                frame_ids = linker.update(t, poses.xy, poses.vis, frame.background_shift_px)
+                # the window stays with whoever it found, even if it was sent for another
+                found_by_window = frame_ids[poses.source == 1]
+                window_held = found_by_window.size > 0
+                window_for = int(found_by_window[0]) if window_held else window_for
+                store.add(poses, frame_ids)
+            index.append(frame.index)
+            times.append(frame.time_s)
+            repeats.append(frame.is_repeat)
+            shifts.append(frame.background_shift_px)
+            bar.update(1)
 
     # The landmarkers are closed and the reader thread has stopped: the memory their
     # threads freed (about 170 MB on a 1080p clip, in their own malloc arenas, which this

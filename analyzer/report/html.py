@@ -139,7 +139,8 @@ def _pose_text(pose: Mapping[str, Any]) -> str:
     if outliers:
         text += f"; {outliers} landmark position{'s' if outliers != 1 else ''} off their smooth path set aside"
     model = pose.get("model")
-    return text + (f" (model: {model})" if model else "")
+    flip = ", flip test: the mirrored frames' pose averaged in" if pose.get("flip_test") else ""
+    return text + (f" (model: {model}{flip})" if model else "")
 
 
 def _video_text(video: Mapping[str, Any]) -> str:

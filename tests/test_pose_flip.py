@@ -1,0 +1,130 @@
+"""The flip test (analyzer.pose.flip): mirrored frames, mapping their pose back, and the merge.
+
+Pure array tests on a drawn runner; the flip test through the pose model on a rendered
+clip, against its truth, is in ``tests/test_pipeline_synthetic.py``.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from analyzer.landmarks import INDEX, MIRROR
+from analyzer.pose import PoseTrack
+from analyzer.pose.flip import (
+    FLIP_DISAGREEMENT_TORSO_FRACTION,
+    merge_flip_test,
+    mirrored_frames,
+    unmirror_track,
+)
+from analyzer.video import Frame
+from tests.test_pose import LEFT_LEG, swap_labels, synthetic_runner
+
+WIDTH = 1280
+TORSO_PX = 250.0  # synthetic_runner's shoulder-to-hip distance
+
+
+def make_track(xy: np.ndarray, seed: int = 0) -> PoseTrack:
+    n = xy.shape[0]
+    rng = np.random.default_rng(seed)
+    return PoseTrack(
+        frame_index=np.arange(n), time_s=np.arange(n) / 30.0, is_repeat=np.zeros(n, dtype=bool),
+        background_shift_px=rng.normal(size=(n, 2)), image_xy_px=xy.copy(), image_z=rng.normal(size=(n, 33)),
+        world_xyz_m=rng.normal(size=(n, 33, 3)), visibility=rng.uniform(0.5, 1.0, size=(n, 33)),
+        presence=rng.uniform(0.5, 1.0, size=(n, 33)), detected=np.ones(n, dtype=bool),
+        people_count=np.ones(n, dtype=np.int64), swap_fixed=np.zeros((n, 2), dtype=bool),
+        pose_source=np.zeros(n, dtype=np.int8), legs_collapsed=np.zeros(n, dtype=bool),
+        image_width=WIDTH, image_height=720, model_name="test.task", num_people_max=1,
+        followed_person="the only person", left_right_swaps_fixed=0)
+
+
+def test_unmirror_is_its_own_inverse_and_swaps_labels() -> None:
+    track = make_track(synthetic_runner())
+    once = unmirror_track(track)
+    knee, other_knee = INDEX["left_knee"], INDEX["right_knee"]
+    np.testing.assert_allclose(once.image_xy_px[:, knee, 0], WIDTH - track.image_xy_px[:, other_knee, 0])
+    np.testing.assert_allclose(once.image_xy_px[:, knee, 1], track.image_xy_px[:, other_knee, 1])
+    np.testing.assert_allclose(once.world_xyz_m[:, knee, 0], -track.world_xyz_m[:, other_knee, 0])
+    np.testing.assert_allclose(once.visibility[:, knee], track.visibility[:, other_knee])
+    np.testing.assert_allclose(once.background_shift_px[:, 0], -track.background_shift_px[:, 0])
+    twice = unmirror_track(once)
+    for field in ("image_xy_px", "world_xyz_m", "image_z", "visibility", "presence", "background_shift_px"):
+        np.testing.assert_allclose(getattr(twice, field), getattr(track, field), err_msg=field)
+
+
+def test_mirrored_frames_flip_the_picture_and_its_shift() -> None:
+    image = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    frame = Frame(index=4, time_s=0.1, image_rgb=image, is_repeat=False, background_shift_px=(2.5, -1.0))
+    (flipped,) = mirrored_frames([frame])
+    np.testing.assert_array_equal(flipped.image_rgb, image[:, ::-1])
+    assert flipped.image_rgb.flags["C_CONTIGUOUS"]
+    assert flipped.background_shift_px == (-2.5, -1.0) and flipped.index == 4 and flipped.time_s == 0.1
+
+
+def test_agreeing_passes_are_averaged() -> None:
+    xy = synthetic_runner()
+    first = make_track(xy, seed=1)
+    other = dataclasses.replace(make_track(xy + 4.0, seed=2), frame_index=first.frame_index)
+    merged = merge_flip_test(first, other)
+    np.testing.assert_allclose(merged.image_xy_px, xy + 2.0)
+    np.testing.assert_allclose(merged.image_z, 0.5 * (first.image_z + other.image_z))
+    np.testing.assert_allclose(merged.visibility, np.minimum(first.visibility, other.visibility))
+    assert "flip test" in merged.followed_person
+
+
+def test_a_knee_the_passes_disagree_on_becomes_missing() -> None:
+    xy = synthetic_runner()
+    first = make_track(xy)
+    moved = xy.copy()
+    knee, ankle = INDEX["right_knee"], INDEX["right_ankle"]
+    far = 1.5 * FLIP_DISAGREEMENT_TORSO_FRACTION * TORSO_PX
+    moved[30:33, knee, 0] += far      # one pass misplaced the knee: not trusted there
+    moved[50:53, knee, 0] += 0.5 * far  # within the limit: averaged
+    moved[30:33, ankle, 0] += far     # ankles and feet are averaged whatever the gap
+    merged = merge_flip_test(first, make_track(moved))
+    assert (merged.visibility[30:33, knee] == 0).all()
+    assert (merged.visibility[50:53, knee] > 0).all() and (merged.visibility[30:33, ankle] > 0).all()
+    np.testing.assert_allclose(merged.image_xy_px[50:53, knee], 0.5 * (xy[50:53, knee] + moved[50:53, knee]))
+    others = np.ones(xy.shape[0], dtype=bool)
+    others[30:33] = False
+    assert (merged.visibility[others][:, knee] > 0).all()
+
+
+def test_the_mirrored_pass_labels_are_aligned_before_averaging() -> None:
+    xy = synthetic_runner()
+    first = make_track(xy)
+    swapped = make_track(swap_labels(xy, slice(20, 40), LEFT_LEG))
+    merged = merge_flip_test(first, swapped)
+    np.testing.assert_allclose(merged.image_xy_px, xy)
+    assert (merged.visibility > 0).all()
+
+
+def test_frames_one_pass_missed_take_the_other() -> None:
+    xy = synthetic_runner()
+    first, other = make_track(xy), make_track(xy)
+    first.detected[10:14] = False
+    first.image_xy_px[10:14] = np.nan
+    other.detected[60:62] = False
+    other.image_xy_px[60:62] = np.nan
+    merged = merge_flip_test(first, other)
+    assert merged.detected.all()
+    np.testing.assert_allclose(merged.image_xy_px, xy)
+
+
+def test_passes_that_followed_different_people_are_not_merged() -> None:
+    xy = synthetic_runner()
+    first = make_track(xy)
+    someone_else = make_track(xy + np.array([3 * TORSO_PX, 0.0]))
+    merged = merge_flip_test(first, someone_else)
+    assert merged is first
+
+
+def test_tracks_of_different_frames_are_refused() -> None:
+    first = make_track(synthetic_runner(n=50))
+    with pytest.raises(ValueError, match="same frames"):
+        merge_flip_test(first, dataclasses.replace(first, frame_index=first.frame_index + 1))
+
+
+def test_mirror_index_is_an_involution() -> None:
+    assert all(MIRROR[MIRROR[i]] == i for i in range(33))
