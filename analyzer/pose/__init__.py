@@ -34,6 +34,7 @@ Modules, in the order a video goes through them
 * :mod:`~analyzer.pose.detections`: one picture's poses in pixels, de-duplicated and stored;
 * :mod:`~analyzer.pose.people`: poses linked into people, the runner chosen;
 * :mod:`~analyzer.pose.swaps`: left/right label swaps undone;
+* :mod:`~analyzer.pose.flip`: the flip test (optional): the mirrored frames' pose merged in;
 * :mod:`~analyzer.pose.track`: the result, :class:`PoseTrack`;
 * :mod:`~analyzer.pose.cache`: ``landmarks.npz``, reused when nothing that changes the pose changed.
 """
