@@ -12,7 +12,7 @@ Measured on the 33 rendered validation clips (docs/METHOD.md, section 8): at 60 
 hip error fell from 6.8 to 5.5 degrees RMS and the knee's from 10.1 to 8.6; the legs' momentum
 correlation with the truth rose from 0.92 to 0.94. On the real side-view clips, where there is
 no truth, the thigh and shank lengths in the picture vary less from frame to frame with the
-averaged pose than with the first pass alone on 13 of 16 clips. The cost is a second pass of
+averaged image points than with the first pass alone on 24 of 27 clips. The cost is a second pass of
 the pose model: about twice the pose time.
 
 Pure functions over :class:`~analyzer.pose.track.PoseTrack` (no I/O): :func:`mirrored_frames`
