@@ -84,6 +84,7 @@ def test_a_knee_the_passes_disagree_on_becomes_missing() -> None:
     moved[30:33, ankle, 0] += far     # ankles and feet are averaged whatever the gap
     merged = merge_flip_test(first, make_track(moved))
     assert (merged.visibility[30:33, knee] == 0).all()
+    assert "3 knee and hip positions" in merged.followed_person
     assert (merged.visibility[50:53, knee] > 0).all() and (merged.visibility[30:33, ankle] > 0).all()
     np.testing.assert_allclose(merged.image_xy_px[50:53, knee], 0.5 * (xy[50:53, knee] + moved[50:53, knee]))
     others = np.ones(xy.shape[0], dtype=bool)

@@ -159,4 +159,6 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
         first, image_xy_px=xy, image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
         detected=first.detected | mirrored.detected, pose_source=source,
         legs_collapsed=first.legs_collapsed | mirrored.legs_collapsed,
-        followed_person=f"{first.followed_person} (flip test: averaged with the mirrored pictures' pose)")
+        followed_person=(f"{first.followed_person} (flip test: averaged with the mirrored pictures' pose; "
+                         f"{int(apart[:, _GATED].sum())} knee and hip positions the two passes put more than "
+                         f"{disagreement_torso_fraction:g} torso lengths apart set aside)"))
