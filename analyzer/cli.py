@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import math
 import os
 import signal
@@ -215,6 +216,10 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a crash in native code (decoder, pose model) then says where it happened instead of dying
+    # silently; not possible when stderr is no real file (captured, as in tests)
+    with contextlib.suppress(OSError, ValueError):
+        faulthandler.enable()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
