@@ -12,6 +12,7 @@ import pytest
 
 from analyzer.landmarks import INDEX, MIRROR
 from analyzer.pose import PoseTrack
+from analyzer.pose.swaps import LOWER_LEGS, legs_finely_sampled
 from analyzer.pose.flip import (
     FLIP_DISAGREEMENT_TORSO_FRACTION,
     merge_flip_test,
@@ -92,13 +93,21 @@ def test_a_knee_the_passes_disagree_on_becomes_missing() -> None:
     assert (merged.visibility[others][:, knee] > 0).all()
 
 
-def test_the_mirrored_pass_labels_are_aligned_before_averaging() -> None:
-    xy = synthetic_runner()
+@pytest.mark.parametrize(("fps", "finely_sampled"), [(120.0, True), (30.0, False)])
+def test_the_mirrored_pass_labels_are_aligned_before_averaging(fps: float, finely_sampled: bool) -> None:
+    """Where the passes name the legs the other way round, the second takes the first's
+    names; at 30 fps, where the names are unsure, those frames' lower legs are set aside."""
+    xy = synthetic_runner(n=240, fps=fps)
+    assert legs_finely_sampled(xy) == finely_sampled
     first = make_track(xy)
     swapped = make_track(swap_labels(xy, slice(20, 40), LEFT_LEG))
     merged = merge_flip_test(first, swapped)
     np.testing.assert_allclose(merged.image_xy_px, xy)
-    assert (merged.visibility > 0).all()
+    lower_legs_kept = merged.visibility[:, LOWER_LEGS] > 0
+    assert lower_legs_kept[:20].all() and lower_legs_kept[40:].all()
+    assert lower_legs_kept[20:40].all() == finely_sampled and lower_legs_kept[20:40].any() == finely_sampled
+    assert (merged.visibility[:, [i for i in range(33) if i not in LOWER_LEGS]] > 0).all()
+    assert ("named the other way round" in merged.followed_person) != finely_sampled
 
 
 def test_frames_one_pass_missed_take_the_other() -> None:

@@ -6,7 +6,12 @@ the two ("flip test", as in Xiao et al. 2018, Simple Baselines for Human Pose Es
 Sun et al. 2019, HRNet) is standard test-time augmentation in pose estimation. Where the two
 estimates of a knee or hip lie far apart, one of them has misplaced the joint and the average
 would sit between a right and a wrong place: that landmark is then given visibility 0, so the
-analysis treats it as missing and bridges it from its neighbours in time.
+analysis treats it as missing and bridges it from its neighbours in time. The two passes also
+name the legs independently: where the sampling is coarse (30 fps for a sprinter, where the
+swap correction of :mod:`analyzer.pose.swaps` leaves ~3 % of frames with the legs the wrong way
+round), a frame whose legs the two passes name the other way round gets its lower legs set
+aside the same way; over the rendered clips the two passes were wrong together in 5 frames,
+where the first alone was wrong in 73.
 
 Measured on the 33 rendered validation clips (docs/METHOD.md, section 8): at 60 fps the median
 hip error fell from 6.8 to 5.5 degrees RMS and the knee's from 10.1 to 8.6; the legs' momentum
@@ -28,7 +33,7 @@ import numpy as np
 
 from ..landmarks import HIPS, INDEX, MIRROR, SIDES
 from ..video import Frame
-from .swaps import SWAP_GROUPS
+from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled
 from .track import PoseTrack
 
 #: A knee or hip whose two estimates lie further apart than this fraction of the clip's median
@@ -86,11 +91,13 @@ def _torso_length_px(xy: np.ndarray) -> float:
     return float(np.nanmedian(lengths)) if np.isfinite(lengths).any() else float("nan")
 
 
-def _align_labels(reference: np.ndarray, arrays: list[np.ndarray], frames: np.ndarray) -> None:
+def _align_labels(reference: np.ndarray, arrays: list[np.ndarray], frames: np.ndarray) -> dict[str, np.ndarray]:
     """Swap, in place, each limb group's left/right labels of *arrays* in the *frames* where
-    the other labelling lies nearer *reference* (``arrays[0]`` holds the compared points)."""
+    the other labelling lies nearer *reference* (``arrays[0]`` holds the compared points).
+    Returns, per group, the (N,) frames so swapped: where the two passes disagreed."""
     points = arrays[0]
-    for left in SWAP_GROUPS.values():
+    crossed_by_group = {}
+    for name, left in SWAP_GROUPS.items():
         lft = np.asarray(left)
         rgt = _MIRROR[lft]
 
@@ -102,6 +109,8 @@ def _align_labels(reference: np.ndarray, arrays: list[np.ndarray], frames: np.nd
             held = arr[np.ix_(crossed, lft)].copy()
             arr[np.ix_(crossed, lft)] = arr[np.ix_(crossed, rgt)]
             arr[np.ix_(crossed, rgt)] = held
+        crossed_by_group[name] = crossed
+    return crossed_by_group
 
 
 def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
@@ -111,9 +120,11 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     In the frames where both found the runner (their mid-hips within
     :data:`SAME_PERSON_TORSO_LENGTHS` torso lengths): each limb group of *mirrored* takes the
     left/right labels that lie nearer *first*'s; image points, relative depth and world points
-    are averaged; visibility and presence are the lower of the two; and a knee or hip whose two
+    are averaged; visibility and presence are the lower of the two; a knee or hip whose two
     estimates lie more than *disagreement_torso_fraction* x the torso length apart gets
-    visibility 0. Frames only one pass found take that pass's pose. Everything else (times,
+    visibility 0; and where the legs are coarsely sampled (:func:`legs_finely_sampled`), so
+    do the knees, ankles, heels and toes of frames where the two passes named the legs the
+    other way round. Frames only one pass found take that pass's pose. Everything else (times,
     people, swap records) is *first*'s. If the passes followed different people (fewer than
     :data:`SAME_RUNNER_MIN_FRACTION` of the frames both found agree), *first* is returned.
 
@@ -141,7 +152,7 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     both = found_by_both & same
     only_mirrored = mirrored.detected & ~first.detected
 
-    _align_labels(xy, [m_xy, m_z, m_world, m_vis, m_pres], both)
+    disagreed = _align_labels(xy, [m_xy, m_z, m_world, m_vis, m_pres], both)["legs"]
     gap = np.linalg.norm(xy - m_xy, axis=-1)
     xy[both] = 0.5 * (xy[both] + m_xy[both])
     z[both] = 0.5 * (z[both] + m_z[both])
@@ -150,6 +161,9 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     pres[both] = np.minimum(pres[both], m_pres[both])
     apart = both[:, None] & (np.nan_to_num(gap, nan=0.0) > disagreement_torso_fraction * torso)
     vis[:, _GATED] = np.where(apart[:, _GATED], 0.0, vis[:, _GATED])
+    # Coarse sampling: which pass has the legs the right way round is not known, so neither is trusted.
+    unsure = disagreed if not legs_finely_sampled(first.image_xy_px, first.is_repeat) else np.zeros_like(disagreed)
+    vis[np.ix_(unsure, LOWER_LEGS)] = 0.0
 
     for ours, theirs in ((xy, m_xy), (z, m_z), (world, m_world), (vis, m_vis), (pres, m_pres)):
         ours[only_mirrored] = theirs[only_mirrored]
@@ -161,4 +175,6 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
         legs_collapsed=first.legs_collapsed | mirrored.legs_collapsed,
         followed_person=(f"{first.followed_person} (flip test: averaged with the mirrored pictures' pose; "
                          f"{int(apart[:, _GATED].sum())} knee and hip positions the two passes put more than "
-                         f"{disagreement_torso_fraction:g} torso lengths apart set aside)"))
+                         f"{disagreement_torso_fraction:g} torso lengths apart set aside"
+                         + (f"; the lower legs of {int(unsure.sum())} frames whose legs the two passes named the "
+                            "other way round set aside" if unsure.any() else "") + ")"))

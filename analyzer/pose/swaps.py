@@ -259,6 +259,18 @@ def _cue_paths(xy: np.ndarray, mid_hip: np.ndarray, frames: np.ndarray, cue_left
     return np.stack([xy[rows, cue_left] - mid_hip[frames], xy[rows, mirror[cue_left]] - mid_hip[frames]], axis=1)
 
 
+def legs_finely_sampled(image_xy: np.ndarray, is_repeat: np.ndarray | None = None) -> bool:
+    """Whether the feet move less than :data:`FINE_STEP_TO_SEPARATION` of their left-right
+    separation from one distinct picture to the next (median over the clip): the sampling
+    at which the legs' labels follow from their paths (60 fps and above for a sprinter).
+    *image_xy* (N, 33, 2), NaN rows undetected; *is_repeat* (N,) pictures repeating the last."""
+    repeat = np.zeros(image_xy.shape[0], dtype=bool) if is_repeat is None else np.asarray(is_repeat, dtype=bool)
+    frames = np.flatnonzero(np.isfinite(image_xy).all(axis=(-1, -2)) & ~repeat)
+    mid_hip = image_xy[:, HIPS].mean(axis=1, keepdims=True)
+    pos = _cue_paths(image_xy, mid_hip, frames, np.asarray(SWAP_CUES["legs"]))
+    return bool(_step_to_separation(pos) < FINE_STEP_TO_SEPARATION)
+
+
 def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None,
                          world_xyz: np.ndarray | None = None, visibility: np.ndarray | None = None,
                          presence: np.ndarray | None = None, *, is_repeat: np.ndarray | None = None,
