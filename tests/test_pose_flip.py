@@ -14,11 +14,13 @@ from analyzer.landmarks import INDEX, MIRROR
 from analyzer.pose import PoseTrack
 from analyzer.pose.swaps import LOWER_LEGS, legs_finely_sampled
 from analyzer.pose.flip import (
+    FLIP_BRIDGED_GAP_S,
     FLIP_DISAGREEMENT_TORSO_FRACTION,
     merge_flip_test,
     mirrored_frames,
     unmirror_track,
 )
+from analyzer.signals import DEFAULT_MAX_GAP_S
 from analyzer.video import Frame
 from tests.test_pose import LEFT_LEG, swap_labels, synthetic_runner
 
@@ -74,23 +76,33 @@ def test_agreeing_passes_are_averaged() -> None:
     assert "flip test" in merged.followed_person
 
 
-def test_a_knee_the_passes_disagree_on_becomes_missing() -> None:
-    xy = synthetic_runner()
+def test_a_knee_the_passes_put_far_apart_is_not_averaged() -> None:
+    """A short run is left for the analysis to bridge (visibility 0); in a longer one the
+    estimate nearer the neighbouring frames is kept; a small gap is averaged."""
+    xy = synthetic_runner()  # 30 fps: the analysis bridges runs of up to two frames
     first = make_track(xy)
     moved = xy.copy()
     knee, ankle = INDEX["right_knee"], INDEX["right_ankle"]
     far = 1.5 * FLIP_DISAGREEMENT_TORSO_FRACTION * TORSO_PX
-    moved[30:33, knee, 0] += far      # one pass misplaced the knee: not trusted there
+    moved[70:72, knee, 0] += far      # two frames: set aside, bridged later
+    moved[30:34, knee, 0] += 3 * far  # four frames: the first pass's, nearer the frames either side
     moved[50:53, knee, 0] += 0.5 * far  # within the limit: averaged
-    moved[30:33, ankle, 0] += far     # ankles and feet are averaged whatever the gap
+    moved[30:34, ankle, 0] += 3 * far  # ankles and feet are averaged whatever the gap
     merged = merge_flip_test(first, make_track(moved))
-    assert (merged.visibility[30:33, knee] == 0).all()
-    assert "3 knee and hip positions" in merged.followed_person
-    assert (merged.visibility[50:53, knee] > 0).all() and (merged.visibility[30:33, ankle] > 0).all()
+    assert (merged.visibility[70:72, knee] == 0).all()
+    np.testing.assert_allclose(merged.image_xy_px[30:34, knee], xy[30:34, knee])
+    assert (merged.visibility[30:34, knee] > 0).all() and (merged.visibility[30:34, ankle] > 0).all()
     np.testing.assert_allclose(merged.image_xy_px[50:53, knee], 0.5 * (xy[50:53, knee] + moved[50:53, knee]))
+    np.testing.assert_allclose(merged.image_xy_px[30:34, ankle], 0.5 * (xy[30:34, ankle] + moved[30:34, ankle]))
     others = np.ones(xy.shape[0], dtype=bool)
-    others[30:33] = False
+    others[70:72] = False
     assert (merged.visibility[others][:, knee] > 0).all()
+    assert "of the 6 knee and hip positions" in merged.followed_person
+    assert "2 set aside and 4 taken from the pass nearer their neighbours" in merged.followed_person
+
+
+def test_the_bridged_gap_is_the_analysis_gap() -> None:
+    assert FLIP_BRIDGED_GAP_S == DEFAULT_MAX_GAP_S
 
 
 @pytest.mark.parametrize(("fps", "finely_sampled"), [(120.0, True), (30.0, False)])

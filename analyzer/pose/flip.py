@@ -41,6 +41,17 @@ from .track import PoseTrack
 #: clips (0.15 against 0.3, and against gating every landmark, which cost steps and flags).
 FLIP_DISAGREEMENT_TORSO_FRACTION = 0.15
 
+#: ... or more than this many times the clip's median gap between the two passes' knees and
+#: hips, if that is more: a small, blurred runner's two estimates scatter more (median gaps of
+#: 0.06-0.11 torso lengths on the shared sprint-start clips, 0.03-0.05 on the renders), and a
+#: fixed limit there set aside up to a third of the knees and left half the hip angles unknown.
+FLIP_DISAGREEMENT_MEDIAN_FACTOR = 3.5
+
+#: Runs of disagreeing frames spanning at most this long (from the frame before to the frame
+#: after) are set aside for the analysis to bridge: the longest gap it bridges
+#: (``analyzer.signals.DEFAULT_MAX_GAP_S``; the pose stage does not import the later stages).
+FLIP_BRIDGED_GAP_S = 0.1
+
 #: The landmarks a disagreement removes (the joints whose angles the report prints). Ankles and
 #: feet are left averaged: removing them as well lost touchdowns and swing_lag flags.
 GATED_PARTS: tuple[str, ...] = ("hip", "knee")
@@ -113,6 +124,42 @@ def _align_labels(reference: np.ndarray, arrays: list[np.ndarray], frames: np.nd
     return crossed_by_group
 
 
+def _short_runs(mask: np.ndarray, time_s: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """The (N, L) *mask*'s runs of consecutive frames, per column, that have frames on both
+    sides no more than *max_gap_s* apart (the gaps the analysis bridges)."""
+    n = mask.shape[0]
+    out = np.zeros_like(mask)
+    for j in np.flatnonzero(mask.any(axis=0)):
+        edges = np.diff(np.concatenate([[0], mask[:, j].astype(np.int8), [0]]))
+        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            if start > 0 and end < n and time_s[end] - time_s[start - 1] <= max_gap_s + 1e-9:
+                out[start:end, j] = True
+    return out
+
+
+def _nearer_to_path(average_xy: np.ndarray, first_xy: np.ndarray, mirrored_xy: np.ndarray,
+                    apart: np.ndarray, time_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each run of the (N, 33) landmarks *apart*, which estimate lies nearer the path
+    drawn straight through the averaged positions just before and after the run (or the one
+    of them that exists): (first's, mirrored's, neither: nothing on either side)."""
+    n = apart.shape[0]
+    take_first, take_mirrored, neither = (np.zeros_like(apart) for _ in range(3))
+    for j in np.flatnonzero(apart.any(axis=0)):
+        edges = np.diff(np.concatenate([[0], apart[:, j].astype(np.int8), [0]]))
+        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            sides = [k for k in (start - 1, end) if 0 <= k < n and np.isfinite(average_xy[k, j]).all()]
+            if not sides:
+                neither[start:end, j] = True
+                continue
+            t = time_s[start:end]
+            path = np.stack([np.interp(t, time_s[sides], average_xy[sides, j, c]) for c in range(2)], axis=-1)
+            nearer_mirrored = (np.linalg.norm(mirrored_xy[start:end, j] - path, axis=-1)
+                               < np.linalg.norm(first_xy[start:end, j] - path, axis=-1))
+            take_mirrored[start:end, j] = nearer_mirrored
+            take_first[start:end, j] = ~nearer_mirrored
+    return take_first, take_mirrored, neither
+
+
 def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
                     disagreement_torso_fraction: float = FLIP_DISAGREEMENT_TORSO_FRACTION) -> PoseTrack:
     """Combine a track with the track of the same frames posed mirrored (already unmirrored).
@@ -121,8 +168,8 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     :data:`SAME_PERSON_TORSO_LENGTHS` torso lengths): each limb group of *mirrored* takes the
     left/right labels that lie nearer *first*'s; image points, relative depth and world points
     are averaged; visibility and presence are the lower of the two; a knee or hip whose two
-    estimates lie more than *disagreement_torso_fraction* x the torso length apart gets
-    visibility 0; and where the legs are coarsely sampled (:func:`legs_finely_sampled`), so
+    estimates lie more than *disagreement_torso_fraction* x the torso length apart (or
+    :data:`FLIP_DISAGREEMENT_MEDIAN_FACTOR` x the clip's median gap, if more) gets visibility 0; and where the legs are coarsely sampled (:func:`legs_finely_sampled`), so
     do the knees, ankles, heels and toes of frames where the two passes named the legs the
     other way round. Frames only one pass found take that pass's pose. Everything else (times,
     people, swap records) is *first*'s. If the passes followed different people (fewer than
@@ -154,14 +201,30 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
 
     disagreed = _align_labels(xy, [m_xy, m_z, m_world, m_vis, m_pres], both)["legs"]
     gap = np.linalg.norm(xy - m_xy, axis=-1)
+    f_xy, f_z, f_world = xy.copy(), z.copy(), world.copy()
     xy[both] = 0.5 * (xy[both] + m_xy[both])
     z[both] = 0.5 * (z[both] + m_z[both])
     world[both] = 0.5 * (world[both] + m_world[both])
     vis[both] = np.minimum(vis[both], m_vis[both])
     pres[both] = np.minimum(pres[both], m_pres[both])
-    apart = both[:, None] & (np.nan_to_num(gap, nan=0.0) > disagreement_torso_fraction * torso)
-    vis[:, _GATED] = np.where(apart[:, _GATED], 0.0, vis[:, _GATED])
+    typical = np.nanmedian(gap[np.ix_(both, _GATED)]) / torso if both.any() else 0.0
+    limit = max(disagreement_torso_fraction, FLIP_DISAGREEMENT_MEDIAN_FACTOR * float(np.nan_to_num(typical)))
+    apart = both[:, None] & (np.nan_to_num(gap, nan=0.0) > limit * torso)
+    apart[:, np.setdiff1d(np.arange(apart.shape[1]), _GATED)] = False
+    # Two estimates far apart: the average would lie between a right and a wrong place. A short
+    # run of such frames is left to the analysis to bridge; in a longer one, the estimate nearer
+    # the path through the frames either side of the run is kept (with no such frame, neither).
+    bridged = _short_runs(apart, first.time_s, FLIP_BRIDGED_GAP_S)
+    vis[bridged] = 0.0
+    take_first, take_mirrored, neither = _nearer_to_path(xy, f_xy, m_xy, apart & ~bridged, first.time_s)
+    for ours, a, b in ((xy, f_xy, m_xy), (z, f_z, m_z), (world, f_world, m_world)):
+        ours[take_first] = a[take_first]
+        ours[take_mirrored] = b[take_mirrored]
+    vis[neither] = 0.0
     # Coarse sampling: which pass has the legs the right way round is not known, so neither is trusted.
+    # Whole runs, even those too long to bridge: a leg left unknown rather than the other leg's
+    # (keeping the first pass's names in the longer runs brought the 30 fps renders' hip error
+    # back from 8 to 17 degrees RMS).
     unsure = disagreed if not legs_finely_sampled(first.image_xy_px, first.is_repeat) else np.zeros_like(disagreed)
     vis[np.ix_(unsure, LOWER_LEGS)] = 0.0
 
@@ -174,7 +237,8 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
         detected=first.detected | mirrored.detected, pose_source=source,
         legs_collapsed=first.legs_collapsed | mirrored.legs_collapsed,
         followed_person=(f"{first.followed_person} (flip test: averaged with the mirrored pictures' pose; "
-                         f"{int(apart[:, _GATED].sum())} knee and hip positions the two passes put more than "
-                         f"{disagreement_torso_fraction:g} torso lengths apart set aside"
+                         f"of the {int(apart.sum())} knee and hip positions the two passes put more than "
+                         f"{limit:.2g} torso lengths apart, {int(bridged.sum() + neither.sum())} set aside and "
+                         f"{int(take_first.sum() + take_mirrored.sum())} taken from the pass nearer their neighbours"
                          + (f"; the lower legs of {int(unsure.sum())} frames whose legs the two passes named the "
                             "other way round set aside" if unsure.any() else "") + ")"))
