@@ -150,3 +150,26 @@ def test_tracks_of_different_frames_are_refused() -> None:
 
 def test_mirror_index_is_an_involution() -> None:
     assert all(MIRROR[MIRROR[i]] == i for i in range(33))
+
+
+def test_flip_test_on_a_real_clip_lands_on_the_first_pass_landmarks() -> None:
+    """Through the pose model on a real side view (a treadmill runner, first 4 s): the merged
+    pose is found where the first pass is, and lies on it (a landmark mapped back to the
+    wrong side of the picture, or under the other side's name, would be a torso length off)."""
+    from analyzer.pose import extract_pose
+    from analyzer.video import probe_video
+    from tests.conftest import shared_clip
+
+    info = probe_video(shared_clip("zzzhushi__running-gait-analysis__male_side.mp4"))
+    single = extract_pose(info, end_s=4.0, progress=False)
+    merged = extract_pose(info, end_s=4.0, progress=False, flip_test=True)
+    assert merged.num_frames == single.num_frames
+    assert merged.detected.mean() >= single.detected.mean() >= 0.9
+    assert "flip test" in merged.followed_person
+    torso = np.nanmedian(np.linalg.norm(single.image_xy_px[:, INDEX["left_shoulder"]]
+                                        - single.image_xy_px[:, INDEX["left_hip"]], axis=-1))
+    both = single.detected & merged.detected
+    gap = np.linalg.norm(single.image_xy_px[both] - merged.image_xy_px[both], axis=-1) / torso
+    assert np.nanmedian(gap) < 0.05, np.nanmedian(gap)
+    knees = [INDEX["left_knee"], INDEX["right_knee"]]
+    assert np.nanmedian(gap[:, knees]) < 0.1 and (merged.visibility[both][:, knees] > 0).mean() > 0.8
