@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="another pose .task file (e.g. Google's pose_landmarker_heavy.task); "
                              "default: the embedded BlazePose full model")
     timing.add_argument("--flip-test", action="store_true",
-                        help="pose every frame a second time mirrored and merge the two poses: hip and knee "
-                             "angles ~1.3-1.5 deg closer to the truth on the rendered test clips, at about "
-                             "twice the pose time (docs/METHOD.md, section 8)")
+                        help="pose every frame a second time mirrored and merge the two poses: on the rendered "
+                             "test clips hip and knee angles ~1.2 deg closer to the truth at 60 fps and the "
+                             "hip ~7 deg closer at 30 fps, at about twice the pose time (docs/METHOD.md, "
+                             "section 8)")
 
     flags = common.add_argument_group("counterbalance flags")
     flags.add_argument("--lag-threshold-ms", type=_number, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",

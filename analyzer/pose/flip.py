@@ -14,8 +14,9 @@ aside the same way; over the rendered clips the two passes were wrong together i
 where the first alone was wrong in 73.
 
 Measured on the 33 rendered validation clips (docs/METHOD.md, section 8): at 60 fps the median
-hip error fell from 6.8 to 5.5 degrees RMS and the knee's from 10.1 to 8.6; the legs' momentum
-correlation with the truth rose from 0.92 to 0.94. On the real side-view clips, where there is
+hip error fell from 6.8 to 5.6 degrees RMS and the knee's from 10.0 to 8.7, at 30 fps from 16.7
+to 9.3 and from 16.0 to 14.1; the legs' momentum correlation with the truth rose from 0.92 to
+0.94 and the swing_lag flags' F1 from 0.78 to 0.82. On the real side-view clips, where there is
 no truth, the thigh and shank lengths in the picture vary less from frame to frame with the
 averaged image points than with the first pass alone on 24 of 27 clips. The cost is a second pass of
 the pose model: about twice the pose time.
