@@ -5,8 +5,10 @@ mapped back, is a second estimate whose errors are partly independent of the fir
 the two ("flip test", as in Xiao et al. 2018, Simple Baselines for Human Pose Estimation, and
 Sun et al. 2019, HRNet) is standard test-time augmentation in pose estimation. Where the two
 estimates of a knee or hip lie far apart, one of them has misplaced the joint and the average
-would sit between a right and a wrong place: that landmark is then given visibility 0, so the
-analysis treats it as missing and bridges it from its neighbours in time. The two passes also
+would sit between a right and a wrong place: in a short run of such frames that landmark is
+given visibility 0, so the analysis treats it as missing and bridges it from its neighbours in
+time; in a longer run the estimate nearer the path through the frames either side is kept. The
+two passes also
 name the legs independently: where the sampling is coarse (30 fps for a sprinter, where the
 swap correction of :mod:`analyzer.pose.swaps` leaves ~3 % of frames with the legs the wrong way
 round), a frame whose legs the two passes name the other way round gets its lower legs set
@@ -38,8 +40,9 @@ from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled
 from .track import PoseTrack
 
 #: A knee or hip whose two estimates lie further apart than this fraction of the clip's median
-#: torso length (shoulder to hip, in the picture) is treated as missing. Chosen on the validation
-#: clips (0.15 against 0.3, and against gating every landmark, which cost steps and flags).
+#: torso length (shoulder to hip, in the picture) is not averaged (:func:`merge_flip_test`).
+#: Chosen on the validation clips (0.15 against 0.3, and against doing so for every landmark,
+#: which cost steps and flags).
 FLIP_DISAGREEMENT_TORSO_FRACTION = 0.15
 
 #: ... or more than this many times the clip's median gap between the two passes' knees and
@@ -53,8 +56,8 @@ FLIP_DISAGREEMENT_MEDIAN_FACTOR = 3.5
 #: (``analyzer.signals.DEFAULT_MAX_GAP_S``; the pose stage does not import the later stages).
 FLIP_BRIDGED_GAP_S = 0.1
 
-#: The landmarks a disagreement removes (the joints whose angles the report prints). Ankles and
-#: feet are left averaged: removing them as well lost touchdowns and swing_lag flags.
+#: The landmarks a disagreement concerns (the joints whose angles the report prints). Ankles
+#: and feet are left averaged: setting them aside as well lost touchdowns and swing_lag flags.
 GATED_PARTS: tuple[str, ...] = ("hip", "knee")
 
 #: Poses of the two passes whose mid-hips lie further apart than this many torso lengths are
