@@ -173,12 +173,16 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
         for mirrored in passes:
             if mirrored and hasattr(bar, "set_description"):
                 bar.set_description(f"{info.path.name} (mirrored)")
-            # closed here, not when this frame is freed: on an interrupt the traceback keeps the
-            # frame (and an unclosed generator's decoding thread) alive until shutdown
-            with contextlib.closing(iter_frames(info, start_s, end_s, max_side_px=max_side_px,
-                                                prefetch=prefetch)) as frames:
+            frames = iter_frames(info, start_s, end_s, max_side_px=max_side_px, prefetch=prefetch)
+            try:
                 tracks.append(_one_pass(info, model, flip.mirrored_frames(frames) if mirrored else frames,
                                         max(1, int(max_people)), bar, fix_swaps))
+            finally:
+                # closed here, not when this frame is freed: on an interrupt the traceback keeps
+                # the frame (and an unclosed generator's decoding thread) alive until shutdown
+                close = getattr(frames, "close", None)
+                if close is not None:
+                    close()
     finally:
         if owned:
             bar.close()
