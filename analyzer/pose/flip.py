@@ -171,11 +171,14 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     In the frames where both found the runner (their mid-hips within
     :data:`SAME_PERSON_TORSO_LENGTHS` torso lengths): each limb group of *mirrored* takes the
     left/right labels that lie nearer *first*'s; image points, relative depth and world points
-    are averaged; visibility and presence are the lower of the two; a knee or hip whose two
+    are averaged; visibility and presence are the lower of the two. A knee or hip whose two
     estimates lie more than *disagreement_torso_fraction* x the torso length apart (or
-    :data:`FLIP_DISAGREEMENT_MEDIAN_FACTOR` x the clip's median gap, if more) gets visibility 0; and where the legs are coarsely sampled (:func:`legs_finely_sampled`), so
-    do the knees, ankles, heels and toes of frames where the two passes named the legs the
-    other way round. Frames only one pass found take that pass's pose. Everything else (times,
+    :data:`FLIP_DISAGREEMENT_MEDIAN_FACTOR` x the clip's median gap, if more) is not averaged:
+    in a run of such frames spanning at most :data:`FLIP_BRIDGED_GAP_S` it gets visibility 0,
+    in a longer run it takes the estimate nearer the straight path through the frames either
+    side. Where the legs are coarsely sampled (:func:`legs_finely_sampled`), the knees,
+    ankles, heels and toes of frames whose legs the two passes named the other way round get
+    visibility 0. Frames only one pass found take that pass's pose. Everything else (times,
     people, swap records) is *first*'s. If the passes followed different people (fewer than
     :data:`SAME_RUNNER_MIN_FRACTION` of the frames both found agree), *first* is returned.
 
