@@ -21,6 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import interpolate
 from scipy import signal as sp_signal
 
+from analyzer.runs import true_runs
+
 #: Default low-pass cutoff at high frame rates (Hz). Pose2Sim advises 6-15 Hz for running;
 #: sprint limb motion carries the stride frequency (~2.2 Hz) and its first harmonics.
 DEFAULT_CUTOFF_HZ = 12.0
@@ -300,7 +302,7 @@ def lowpass(values: np.ndarray, sample_rate_hz: float, cutoff_hz: float, order: 
         if flat.shape[0] > default_pad:
             return sp_signal.sosfiltfilt(sos, flat, axis=0).reshape(shape)
     for col in range(flat.shape[1]):
-        for start, stop in _finite_runs(finite[:, col]):
+        for start, stop in true_runs(finite[:, col]):
             length = stop - start
             if length < 4:
                 continue
@@ -311,13 +313,6 @@ def lowpass(values: np.ndarray, sample_rate_hz: float, cutoff_hz: float, order: 
                 held = np.pad(run, default_pad, mode="edge")
                 out[start:stop, col] = sp_signal.sosfiltfilt(sos, held, padlen=0)[default_pad:-default_pad]
     return out.reshape(shape)
-
-
-def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of the runs of True in a 1-D boolean mask."""
-    padded = np.concatenate([[False], mask, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
 @dataclass(frozen=True)
@@ -405,7 +400,7 @@ def derivative(values: np.ndarray, time_s: np.ndarray, *,
             block = columns[start : start + block_columns]
             out[:, block] = interpolate.CubicSpline(time_s, flat[:, block], axis=0)(time_s, 1)
     for col in np.flatnonzero(~full_columns):
-        for start, stop in _finite_runs(finite[:, col]):
+        for start, stop in true_runs(finite[:, col]):
             t, x = time_s[start:stop], flat[start:stop, col]
             if stop - start >= 4:
                 out[start:stop, col] = interpolate.CubicSpline(t, x)(t, 1)

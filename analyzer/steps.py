@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.landmarks import SIDES, side_index
+from analyzer.runs import true_runs
 
 #: Default coarse contact threshold above the ground, as a fraction of stature.
 COARSE_THRESHOLD_FRACTION = 0.045
@@ -232,12 +233,6 @@ def _running_low_envelope(values: np.ndarray, time_s: np.ndarray, window_s: floa
     return np.interp(time_s, centres, levels)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate([[False], mask, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
-
-
 def _crossing_time(time_s: np.ndarray, height: np.ndarray, i_above: int, i_below: int, level: float) -> float:
     """Time at which the height crosses *level* between two neighbouring samples."""
     h0, h1 = height[i_above], height[i_below]
@@ -296,7 +291,7 @@ def detect_contacts(
     # contact seen at 30 fps may be low in two samples only, 0.033 s apart).
     interval_s = float(np.median(np.diff(time_s))) if n > 1 else 0.0
     contacts = []
-    for start, stop in _runs(low):
+    for start, stop in true_runs(low):
         if time_s[stop - 1] - time_s[start] + interval_s < min_contact_s - 1e-9:
             continue
         core = height[start:stop]

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ..landmarks import HIPS, INDEX, MIRROR, SIDES
+from ..runs import true_runs
 from ..video import Frame
 from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled
 from .track import PoseTrack
@@ -134,8 +135,7 @@ def _short_runs(mask: np.ndarray, time_s: np.ndarray, max_gap_s: float) -> np.nd
     n = mask.shape[0]
     out = np.zeros_like(mask)
     for j in np.flatnonzero(mask.any(axis=0)):
-        edges = np.diff(np.concatenate([[0], mask[:, j].astype(np.int8), [0]]))
-        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for start, end in true_runs(mask[:, j]):
             if start > 0 and end < n and time_s[end] - time_s[start - 1] <= max_gap_s + 1e-9:
                 out[start:end, j] = True
     return out
@@ -149,8 +149,7 @@ def _nearer_to_path(average_xy: np.ndarray, first_xy: np.ndarray, mirrored_xy: n
     n = apart.shape[0]
     take_first, take_mirrored, neither = (np.zeros_like(apart) for _ in range(3))
     for j in np.flatnonzero(apart.any(axis=0)):
-        edges = np.diff(np.concatenate([[0], apart[:, j].astype(np.int8), [0]]))
-        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for start, end in true_runs(apart[:, j]):
             sides = [k for k in (start - 1, end) if 0 <= k < n and np.isfinite(average_xy[k, j]).all()]
             if not sides:
                 neither[start:end, j] = True
