@@ -37,7 +37,7 @@ import numpy as np
 from ..landmarks import HIPS, INDEX, MIRROR, SIDES
 from ..runs import true_runs
 from ..video import Frame
-from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled
+from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled, swap_sides
 from .track import PoseTrack
 
 #: A knee or hip whose two estimates lie further apart than this fraction of the clip's median
@@ -122,9 +122,7 @@ def _align_labels(reference: np.ndarray, arrays: list[np.ndarray], frames: np.nd
 
         crossed = frames & (spread(lft, rgt) + spread(rgt, lft) < spread(lft, lft) + spread(rgt, rgt))
         for arr in arrays:
-            held = arr[np.ix_(crossed, lft)].copy()
-            arr[np.ix_(crossed, lft)] = arr[np.ix_(crossed, rgt)]
-            arr[np.ix_(crossed, rgt)] = held
+            swap_sides(arr, np.flatnonzero(crossed), lft, rgt)
         crossed_by_group[name] = crossed
     return crossed_by_group
 

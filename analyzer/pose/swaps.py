@@ -78,7 +78,7 @@ class SwapCorrection(NamedTuple):
     legs_collapsed: np.ndarray  # (N,) bool: frames left out of the legs' pass
 
 
-def _swap_sides(a: np.ndarray, frames: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+def swap_sides(a: np.ndarray, frames: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
     """In place: exchange landmarks *left* and *right* on *frames* of array (N, 33, ...)."""
     if frames.size == 0:
         return
@@ -365,7 +365,7 @@ def fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], 
                                                     FINE_PATH)
             else:
                 swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(step_to_separation))
-        _swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
+        swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
             if t == 0 or not detected[t - 1]:
@@ -376,10 +376,10 @@ def fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], 
                 np.linalg.norm(xy[t, left] - xy[t - 1, right], axis=-1).sum()
             if swap < keep:
                 swapped[t, g] = True
-                _swap_sides(xy, np.array([t]), left, right)
+                swap_sides(xy, np.array([t]), left, right)
         for arr in companions:
             if arr is not None:
-                _swap_sides(arr, np.flatnonzero(swapped[:, g]), left, right)
+                swap_sides(arr, np.flatnonzero(swapped[:, g]), left, right)
 
     padded = np.pad(swapped, ((1, 0), (0, 0)))
     return swapped, int(np.sum(padded[1:] & ~padded[:-1])), left_out
