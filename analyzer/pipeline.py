@@ -198,10 +198,10 @@ def _problems_and_notes(
     if detected_fraction < 0.9:
         problems.append(f"The runner was found in only {detected_fraction:.0%} of frames; gaps are bridged only when short.")
     if gait.unpaired_contacts:
-        problems.append(f"{gait.unpaired_contacts} time(s) the same foot seemed to land twice in a row "
+        problems.append(f"{_how_often(gait.unpaired_contacts)} the same foot seemed to land twice in a row "
                         "(a missed contact or a left/right mix-up); no step was formed across them.")
     if gait.skipped_gaps:
-        problems.append(f"{gait.skipped_gaps} time(s) two touchdowns were more than {steps.MAX_STEP_TIME_RATIO:.0f} usual "
+        problems.append(f"{_how_often(gait.skipped_gaps)} two touchdowns were more than {steps.MAX_STEP_TIME_RATIO:.0f} usual "
                         "steps apart (contacts of both feet missed in between); no step was formed across them.")
     if kin.frame is not None and kin.frame.scale_follows_distance and assessment.camera_moving:
         low, high = kin.frame.m_per_px_range
@@ -218,6 +218,11 @@ def _problems_and_notes(
             "Film at 60 fps or more."
         )
     return problems, notes
+
+
+def _how_often(count: int) -> str:
+    """The start of a warning sentence counting occurrences: "Once," or "3 times,"."""
+    return "Once," if count == 1 else f"{count} times,"
 
 
 def _step_means(gait: steps.StepAnalysis) -> tuple[float, float, float, float]:
