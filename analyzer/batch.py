@@ -57,7 +57,7 @@ class BatchOptions:
     end_s: float | None = None
     model_path: Path | None = None
     overlay: bool = True
-    flip_test: bool = False
+    flip_test: bool | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     force: bool = False
     progress: bool = True

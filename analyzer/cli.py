@@ -113,11 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--model", type=Path, metavar="PATH",
                         help="another pose .task file (e.g. Google's pose_landmarker_heavy.task); "
                              "default: the embedded BlazePose full model")
-    timing.add_argument("--flip-test", action="store_true",
-                        help="pose every frame a second time mirrored and merge the two poses: on the rendered "
-                             "test clips hip and knee angles ~1.2 deg closer to the truth at 60 fps and the "
-                             "hip ~7 deg closer at 30 fps, at about twice the pose time (docs/METHOD.md, "
-                             "section 8)")
+    timing.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=None,
+                        help="pose every frame a second time mirrored and merge the two poses (about twice the "
+                             "pose time). Default: only where the legs move far between pictures (a sprinter "
+                             "at 30 fps), where the hip angles come ~7 deg closer to the truth on the rendered "
+                             "test clips; --flip-test always (~1 deg closer at 60 fps), --no-flip-test never "
+                             "(docs/METHOD.md, section 8)")
 
     flags = common.add_argument_group("counterbalance flags")
     flags.add_argument("--lag-threshold-ms", type=_number, default=DEFAULT_LAG_THRESHOLD_MS, metavar="MS",

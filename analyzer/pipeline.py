@@ -49,7 +49,8 @@ class Settings:
         max_side_px: frames larger than this are downscaled once before pose.
         max_people: poses detected per frame while looking for the runner.
         flip_test: also pose the mirrored frames and merge the two poses
-            (:mod:`analyzer.pose.flip`; about twice the pose time).
+            (:mod:`analyzer.pose.flip`; about twice the pose time): True always, False never,
+            None (default, "auto") where the first pass finds the legs coarsely sampled.
     """
 
     fps: float | None = None
@@ -62,7 +63,7 @@ class Settings:
     depth: str = "anthropometric"
     max_side_px: int = 1280
     max_people: int = 3
-    flip_test: bool = False
+    flip_test: bool | None = None
 
     def pose_settings(self) -> dict[str, Any]:
         """The settings that change the raw pose (the cache key's part beyond file and model)."""
@@ -72,7 +73,7 @@ class Settings:
     def fingerprint(self, athlete: Athlete) -> str:
         """A short hash of every setting and athlete value that changes any output."""
         payload = dataclasses.asdict(self) | {"athlete": dataclasses.asdict(athlete), "version": analyzer.__version__}
-        if not self.flip_test:  # results from before the option keep their fingerprint
+        if self.flip_test is False:  # results from before the option keep their fingerprint
             del payload["flip_test"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -353,7 +354,8 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
                   "m_per_px_range": list(result.kinematics.frame.m_per_px_range) if result.kinematics.frame else None,
                   "step_length_measured": travel_ok},
         "pose": {
-            "model": track.model_name, "flip_test": result.settings.flip_test,
+            "model": track.model_name, "flip_test": track.flip_test,
+            "flip_test_setting": pose.flip.setting_name(result.settings.flip_test),
             "detected_fraction": float(np.mean(track.detected)),
             "left_right_swaps_fixed": track.left_right_swaps_fixed,
             "legs_collapsed_frames": int(np.sum(track.legs_collapsed)),

@@ -6,6 +6,7 @@
     python scripts/score_synthetic.py --validation          # + a set of other seeds, speeds, lags
     python scripts/score_synthetic.py --exact-points        # the truth's image points, no pose model error
     python scripts/score_synthetic.py --flip-test           # the pose with the flip test (analyzer/pose/flip.py)
+    python scripts/score_synthetic.py --no-flip-test        # one pose pass everywhere
 
 Prints, per clip: detection, event errors (frames), joint-angle RMS error, group angular
 momentum agreement (correlation, RMS error as a share of the true peak), the model's push
@@ -197,16 +198,32 @@ VALIDATION_SET: dict[str, ClipSpec] = {
 }
 
 
+def clip_pose(info: video.VideoInfo, cache_dir: Path, flip_test: bool | None = None) -> pose.PoseTrack:
+    """The clip's pose as the analyzer's *flip_test* setting gives it, from two caches.
+
+    One pass is cached as ``NAME.landmarks.npz``, the flip test as ``NAME.flip.landmarks.npz``;
+    the automatic setting (None, the analyzer's default) takes the one pass's track and, where
+    :func:`analyzer.pose.flip.flip_test_wanted` asks for it, the flip test's: what the analyzer
+    would produce, since its first pass is that one pass.
+    """
+    stem = info.path.stem
+    if flip_test is not True:
+        track, _ = pose.extract_pose_cached(info, cache_dir / f"{stem}.landmarks.npz", progress=False, flip_test=False)
+        if flip_test is False or not pose.flip.flip_test_wanted(track):
+            return track
+    track, _ = pose.extract_pose_cached(info, cache_dir / f"{stem}.flip.landmarks.npz", progress=False, flip_test=True)
+    return track
+
+
 def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path, *, exact_points: bool = False,
-                 flip_test: bool = False) -> pipeline.AnalysisResult:
+                 flip_test: bool | None = None) -> pipeline.AnalysisResult:
     """Run the pipeline's stages on one clip with the truth's athlete values (as a user would give them).
 
     With *exact_points* the truth's image points replace the pose model's (:func:`exact_image_points`);
-    with *flip_test* the pose is the flip test's (:mod:`analyzer.pose.flip`), cached apart.
+    *flip_test* as the analyzer's option (:func:`clip_pose`).
     """
     info = video.probe_video(video_path)
-    name = f"{video_path.stem}.flip.landmarks.npz" if flip_test else f"{video_path.stem}.landmarks.npz"
-    track, _ = pose.extract_pose_cached(info, cache_dir / name, progress=False, flip_test=flip_test)
+    track = clip_pose(info, cache_dir, flip_test)
     if exact_points:
         track = exact_image_points(track, truth)
     p = truth.params
@@ -276,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exact-points", action="store_true",
                         help="feed the truth's exact image points instead of the pose model's (what remains is the "
                              "error of the stages after the pose model)")
-    parser.add_argument("--flip-test", action="store_true",
-                        help="pose each clip with the flip test (the mirrored frames too, merged; cached apart)")
+    parser.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=None,
+                        help="pose each clip with the flip test (the mirrored frames too, merged; cached apart), "
+                             "or with one pass (--no-flip-test); default: as the analyzer does, the flip test "
+                             "where the legs are coarsely sampled")
     args = parser.parse_args(argv)
     clips = [(clip, args.truth) for clip in (args.clips or sorted((ROOT / "sample_videos").glob("*.mp4")))]
     if args.validation:

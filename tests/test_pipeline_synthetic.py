@@ -111,6 +111,17 @@ def test_flip_test_brings_hip_and_knee_angles_closer_to_the_truth(analysed: dict
     assert min(flipped.momentum[g][0] for g in ("left_leg", "right_leg")) > 0.88, flipped.momentum
 
 
+def test_the_flip_test_runs_by_itself_on_the_30fps_sample_only(analysed: dict) -> None:
+    """The default setting ("auto", analyzer.pose.flip.flip_test_wanted): the 30 fps sprinter's
+    feet move far between pictures, the 60 fps sprinters' do not; summary.json says which."""
+    for name in CLIPS:
+        summary, result = analysed[name][0], analysed[name][1]
+        assert summary["pose"]["flip_test_setting"] == "auto"
+        assert summary["pose"]["flip_test"] is ("30fps" in name), name
+        assert result.pose.flip_test is ("30fps" in name), name
+        assert ("flip test" in result.pose.followed_person) is ("30fps" in name), name
+
+
 def test_limb_momenta_follow_the_truth(analysed: dict) -> None:
     """Measured: legs r 0.90-0.93 with RMS errors 29-32 % of peak (0.89-0.90 before landmarks
     off their smooth path were set aside; 0.66-0.90 before the swap changes of METHOD section

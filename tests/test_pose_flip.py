@@ -15,7 +15,9 @@ from analyzer.pose import PoseTrack
 from analyzer.pose.swaps import LOWER_LEGS, legs_finely_sampled
 from analyzer.pose.flip import (
     FLIP_BRIDGED_GAP_S,
+    AUTO_MIN_DETECTED_PICTURES,
     FLIP_DISAGREEMENT_TORSO_FRACTION,
+    flip_test_wanted,
     merge_flip_test,
     mirrored_frames,
     unmirror_track,
@@ -99,6 +101,39 @@ def test_a_knee_the_passes_put_far_apart_is_not_averaged() -> None:
     assert (merged.visibility[others][:, knee] > 0).all()
     assert "of the 6 knee and hip positions" in merged.followed_person
     assert "2 set aside and 4 taken from the pass nearer their neighbours" in merged.followed_person
+
+
+@pytest.mark.parametrize(("fps", "wanted"), [(30.0, True), (60.0, False), (120.0, False)])
+def test_the_automatic_flip_test_runs_where_the_legs_are_coarsely_sampled(fps: float, wanted: bool) -> None:
+    """A sprinter's 4.5 steps/s: the feet move a fifth of their separation or more per picture at 30 fps."""
+    track = make_track(synthetic_runner(n=240, fps=fps))
+    assert flip_test_wanted(track) == wanted
+    merged = merge_flip_test(track, make_track(synthetic_runner(n=240, fps=fps), seed=1))
+    assert merged.flip_test and not track.flip_test
+
+
+def test_the_automatic_flip_test_needs_the_runner_in_enough_pictures() -> None:
+    track = make_track(synthetic_runner(n=240, fps=30.0))
+    seen = AUTO_MIN_DETECTED_PICTURES - 1
+    hidden = np.arange(track.num_frames) >= seen
+    xy = track.image_xy_px.copy()
+    xy[hidden] = np.nan
+    nobody_much = dataclasses.replace(track, image_xy_px=xy, detected=~hidden)
+    assert not flip_test_wanted(nobody_much)
+    repeats = dataclasses.replace(track, is_repeat=np.arange(track.num_frames) % 30 != 0)  # 8 distinct pictures
+    assert not flip_test_wanted(repeats)
+
+
+def test_a_track_cached_before_the_flip_test_field_reads_as_one_pass(tmp_path) -> None:
+    track = dataclasses.replace(make_track(synthetic_runner(n=20)), flip_test=True)
+    track.to_npz(tmp_path / "new.npz")
+    assert PoseTrack.from_npz(tmp_path / "new.npz").flip_test is True
+    with np.load(tmp_path / "new.npz") as z:
+        old = {name: z[name] for name in z.files if name != "flip_test"}
+    np.savez(tmp_path / "old.npz", **old)
+    read = PoseTrack.from_npz(tmp_path / "old.npz")
+    assert read.flip_test is False
+    np.testing.assert_array_equal(read.image_xy_px, track.image_xy_px)
 
 
 def test_the_bridged_gap_is_the_analysis_gap() -> None:

@@ -34,12 +34,14 @@ Modules, in the order a video goes through them
 * :mod:`~analyzer.pose.detections`: one picture's poses in pixels, de-duplicated and stored;
 * :mod:`~analyzer.pose.people`: poses linked into people, the runner chosen;
 * :mod:`~analyzer.pose.swaps`: left/right label swaps undone;
-* :mod:`~analyzer.pose.flip`: the flip test (optional): the mirrored frames' pose merged in;
+* :mod:`~analyzer.pose.flip`: the flip test (automatic where the legs are coarsely sampled,
+  or on or off): the mirrored frames' pose merged in;
 * :mod:`~analyzer.pose.track`: the result, :class:`PoseTrack`;
 * :mod:`~analyzer.pose.cache`: ``landmarks.npz``, reused when nothing that changes the pose changed.
 """
 from __future__ import annotations
 
+from . import flip
 from .cache import CACHE_VERSION, extract_pose_cached, load_cached_pose, mediapipe_version, pose_cache_key, save_pose_cache, video_content_id
 from .extract import DEFAULT_MAX_SIDE_PX, extract_pose
 from .model import DEFAULT_MODEL_PATH, check_model, create_landmarker, native_stderr_silenced
@@ -60,6 +62,7 @@ __all__ = [
     "create_landmarker",
     "extract_pose",
     "extract_pose_cached",
+    "flip",
     "fix_left_right_swaps",
     "link_people",
     "load_cached_pose",

@@ -92,7 +92,7 @@ def load_cached_pose(npz_path: str | os.PathLike[str], key: str) -> PoseTrack | 
 def extract_pose_cached(info: VideoInfo, npz_path: str | os.PathLike[str], *,
                         model_path: str | os.PathLike[str] | None = None, start_s: float | None = None,
                         end_s: float | None = None, max_people: int = 3,
-                        max_side_px: int | None = DEFAULT_MAX_SIDE_PX, flip_test: bool = False,
+                        max_side_px: int | None = DEFAULT_MAX_SIDE_PX, flip_test: bool | None = None,
                         **kwargs: Any) -> tuple[PoseTrack, bool]:
     """:func:`extract_pose` through the ``landmarks.npz`` cache: (track, loaded_from_cache)."""
     model = check_model(model_path)
@@ -100,8 +100,8 @@ def extract_pose_cached(info: VideoInfo, npz_path: str | os.PathLike[str], *,
         "start_s": start_s, "end_s": end_s, "max_people": int(max_people), "max_side_px": max_side_px,
         "fps": info.fps if info.fps_overridden else None, "fps_source": info.fps_source,
     }
-    if flip_test:  # only when on, so that the landmarks cached before the option stay valid
-        settings["flip_test"] = True
+    if flip_test is not False:  # "off" adds nothing: the landmarks cached before the option stay valid
+        settings["flip_test"] = "auto" if flip_test is None else True
     key = pose_cache_key(info.path, model, settings)
     cached = load_cached_pose(npz_path, key)
     if cached is not None:

@@ -125,7 +125,7 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
                  start_s: float | None = None, end_s: float | None = None, max_people: int = 3,
                  progress: bool | Any = True, progress_position: int | None = None,
                  max_side_px: int | None = DEFAULT_MAX_SIDE_PX, prefetch: int = 8,
-                 fix_swaps: bool = True, flip_test: bool = False) -> PoseTrack:
+                 fix_swaps: bool = True, flip_test: bool | None = None) -> PoseTrack:
     """Run BlazePose over a video (or a ``start_s``..``end_s`` part) and follow the runner.
 
     Per distinct picture (repeated frames reuse the previous result):
@@ -143,9 +143,9 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
     and the person who moved the most (hip travel against the background plus limb
     motion) is followed; frames where that person is not found are "not detected",
     never filled with someone else. Left/right swaps are then corrected
-    (:func:`fix_left_right_swaps`). With *flip_test* all of this is done a second time on
-    the mirrored frames and the two poses are merged (:mod:`analyzer.pose.flip`). All
-    landmarkers are closed before returning.
+    (:func:`fix_left_right_swaps`). With the flip test all of this is done a second time on
+    the mirrored frames and the two poses are merged (:mod:`analyzer.pose.flip`); the
+    track's ``flip_test`` says whether it was. All landmarkers are closed before returning.
 
     Args:
         info: from :func:`analyzer.video.probe_video`.
@@ -158,21 +158,28 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
         max_side_px: downscale frames to this longer side for the model (None: never).
         prefetch: decoded frames queued by the reader thread (0: decode inline).
         fix_swaps: correct left/right label swaps.
-        flip_test: also pose the mirrored frames and merge (about twice the pose time).
+        flip_test: also pose the mirrored frames and merge (about twice the pose time):
+            True always, False never, None (default) where the first pass finds the legs
+            coarsely sampled (:func:`analyzer.pose.flip.flip_test_wanted`).
 
     Raises:
         PoseModelError: the model file is missing or not a pose ``.task``.
         analyzer.video.VideoError: the video cannot be decoded.
     """
     model = check_model(model_path)
-    passes = (False, True) if flip_test else (False,)
-    bar, owned = _progress_bar(progress, len(passes) * _expected_frames(info, start_s, end_s), info.path.name,
-                               progress_position)
-    tracks = []
+    expected = _expected_frames(info, start_s, end_s)
+    bar, owned = _progress_bar(progress, (2 if flip_test else 1) * expected, info.path.name, progress_position)
+    tracks: list[PoseTrack] = []
     try:
-        for mirrored in passes:
-            if mirrored and hasattr(bar, "set_description"):
-                bar.set_description(f"{info.path.name} (mirrored)")
+        for mirrored in (False, True):
+            if mirrored:
+                if not (flip_test or (flip_test is None and flip.flip_test_wanted(tracks[0]))):
+                    break
+                if flip_test is None and hasattr(bar, "total") and hasattr(bar, "refresh"):
+                    bar.total += expected  # the automatic second pass: the bar grows to both passes
+                    bar.refresh()
+                if hasattr(bar, "set_description"):
+                    bar.set_description(f"{info.path.name} (mirrored)")
             frames = iter_frames(info, start_s, end_s, max_side_px=max_side_px, prefetch=prefetch)
             try:
                 tracks.append(_one_pass(info, model, flip.mirrored_frames(frames) if mirrored else frames,
@@ -186,7 +193,7 @@ def extract_pose(info: VideoInfo, *, model_path: str | os.PathLike[str] | None =
     finally:
         if owned:
             bar.close()
-    if flip_test:
+    if len(tracks) == 2:
         return flip.merge_flip_test(tracks[0], flip.unmirror_track(tracks[1]))
     return tracks[0]
 

@@ -23,9 +23,15 @@ no truth, the thigh and shank lengths in the picture vary less from frame to fra
 averaged image points than with the first pass alone on 24 of 27 clips. The cost is a second pass of
 the pose model: about twice the pose time.
 
-Pure functions over :class:`~analyzer.pose.track.PoseTrack` (no I/O): :func:`mirrored_frames`
-feeds the second pass, :func:`unmirror_track` maps its result back onto the picture, and
-:func:`merge_flip_test` combines the two.
+By default (``flip_test=None``, "auto") the second pass runs only where it matters most: where
+the first pass finds the legs coarsely sampled (:func:`flip_test_wanted`; a sprinter filmed at
+30 fps), the hip error halves, and the time of the two passes over a 30 fps clip is that of
+one pass over the same clip at 60 fps.
+
+Pure functions over :class:`~analyzer.pose.track.PoseTrack` (no I/O): :func:`flip_test_wanted`
+decides the automatic case, :func:`mirrored_frames` feeds the second pass,
+:func:`unmirror_track` maps its result back onto the picture, and :func:`merge_flip_test`
+combines the two.
 """
 from __future__ import annotations
 
@@ -39,6 +45,10 @@ from ..runs import true_runs
 from ..video import Frame
 from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled, swap_sides
 from .track import PoseTrack
+
+#: The automatic flip test needs the runner in at least this many distinct pictures of the first
+#: pass (fewer give no sampling measure, and a clip with nobody in it gains nothing).
+AUTO_MIN_DETECTED_PICTURES = 10
 
 #: A knee or hip whose two estimates lie further apart than this fraction of the clip's median
 #: torso length (shoulder to hip, in the picture) is not averaged (:func:`merge_flip_test`).
@@ -161,6 +171,26 @@ def _nearer_to_path(average_xy: np.ndarray, first_xy: np.ndarray, mirrored_xy: n
     return take_first, take_mirrored, neither
 
 
+def setting_name(flip_test: bool | None) -> str:
+    """The flip test's setting as users name it: ``auto`` (None), ``on`` (True) or ``off`` (False)."""
+    return "auto" if flip_test is None else ("on" if flip_test else "off")
+
+
+def flip_test_wanted(first: PoseTrack) -> bool:
+    """Whether the automatic flip test poses the mirrored frames too, after *first* (the first pass).
+
+    Yes where the runner was found in at least :data:`AUTO_MIN_DETECTED_PICTURES` distinct
+    pictures and the legs are coarsely sampled (:func:`legs_finely_sampled` is False: the feet
+    move a fifth of their separation or more from picture to picture, a sprinter at 30 fps).
+    There one pass leaves a few frames per clip with the legs named the wrong way round, which
+    raise the hip error from ~8 to ~17 degrees RMS on the rendered clips, and the second pass's
+    independent labels catch them (docs/METHOD.md, section 8). Finely sampled clips (60 fps and
+    above, and slow-motion exports) gain ~1 degree for twice the pose time, so they keep one pass.
+    """
+    seen = int(np.sum(first.detected & ~first.is_repeat))
+    return seen >= AUTO_MIN_DETECTED_PICTURES and not legs_finely_sampled(first.image_xy_px, first.is_repeat)
+
+
 def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
                     disagreement_torso_fraction: float = FLIP_DISAGREEMENT_TORSO_FRACTION) -> PoseTrack:
     """Combine a track with the track of the same frames posed mirrored (already unmirrored).
@@ -239,7 +269,7 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     return dataclasses.replace(
         first, image_xy_px=xy, image_z=z, world_xyz_m=world, visibility=vis, presence=pres,
         detected=first.detected | mirrored.detected, pose_source=source,
-        legs_collapsed=first.legs_collapsed | mirrored.legs_collapsed,
+        legs_collapsed=first.legs_collapsed | mirrored.legs_collapsed, flip_test=True,
         followed_person=(f"{first.followed_person} (flip test: averaged with the mirrored pictures' pose; "
                          f"of the {int(apart.sum())} knee and hip positions the two passes put more than "
                          f"{limit:.2g} torso lengths apart, {int(bridged.sum() + neither.sum())} set aside and "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,8 @@ class PoseTrack:
         image_width, image_height: upright full-resolution size; model_name;
         num_people_max: most poses in one frame; followed_person: which person was
         followed and why; left_right_swaps_fixed: corrected swap episodes (runs of
-        consecutive frames, counted per limb group).
+        consecutive frames, counted per limb group); flip_test: whether the pose merges a
+        second pass over the mirrored frames (:mod:`analyzer.pose.flip`).
     """
 
     frame_index: np.ndarray
@@ -64,6 +65,7 @@ class PoseTrack:
     num_people_max: int
     followed_person: str
     left_right_swaps_fixed: int
+    flip_test: bool = False
 
     @property
     def num_frames(self) -> int:
@@ -90,13 +92,17 @@ class PoseTrack:
 
     @classmethod
     def from_npz(cls, path: str | os.PathLike[str]) -> PoseTrack:
-        """Read a track written by :meth:`to_npz` (no pickles). Raises on a missing field."""
+        """Read a track written by :meth:`to_npz` (no pickles). Raises on a missing field without a default."""
         with np.load(path, allow_pickle=False) as z:
             kwargs: dict[str, Any] = {}
             for f in fields(cls):
+                if f.name not in z.files and f.default is not MISSING:
+                    continue  # a field added since the file was written keeps its default
                 arr = z[f.name]
                 if f.type in ("int", int):
                     kwargs[f.name] = int(arr)
+                elif f.type in ("bool", bool):
+                    kwargs[f.name] = bool(arr)
                 elif f.type in ("str", str):
                     kwargs[f.name] = str(arr)
                 else:

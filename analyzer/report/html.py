@@ -139,7 +139,10 @@ def _pose_text(pose: Mapping[str, Any]) -> str:
     if outliers:
         text += f"; {outliers} landmark position{'s' if outliers != 1 else ''} off their smooth path set aside"
     model = pose.get("model")
-    flip = ", flip test: the mirrored frames' pose averaged in" if pose.get("flip_test") else ""
+    flip = ""
+    if pose.get("flip_test"):
+        why = " (automatic: the legs move far between pictures)" if pose.get("flip_test_setting") == "auto" else ""
+        flip = f", flip test{why}: the mirrored frames' pose averaged in"
     return text + (f" (model: {model}{flip})" if model else "")
 
 
