@@ -264,7 +264,7 @@ def _athlete() -> Any:
     return resolve_athlete(height_m=None, mass_kg=None, sex=None, sidecar=None)
 
 
-def _settings(overlay: bool, flip_test: bool = False) -> Any:
+def _settings(overlay: bool, flip_test: bool | None = None) -> Any:
     from analyzer.pipeline import Settings
 
     return Settings(overlay=overlay, flip_test=flip_test)
@@ -406,7 +406,8 @@ class ModelProbe:
                 "load_s": self.load_s} if self.installed else {}
 
 
-def measure_analyze(clip: str, out_dir: str, overlay: bool, fresh: bool = True, flip_test: bool = False) -> Timed:
+def measure_analyze(clip: str, out_dir: str, overlay: bool, fresh: bool = True,
+                    flip_test: bool | None = None) -> Timed:
     """:func:`analyzer.pipeline.analyze_video` on *clip* into *out_dir* (emptied first when *fresh*)."""
     from analyzer import pipeline
 
