@@ -606,3 +606,19 @@ def test_evidence_lag_rule_is_stated_and_each_steps_measures_hovered(run: Exampl
     assert "more than 8 ms after the push side's" in text  # (\s also matches the thin space before units)
     assert "more than 12 ms later than in this run's usual step" in text  # 12.5 ms rounds half to even
     assert "stand out by more than 1.5× this run's step-to-step scatter" in text
+
+
+@pytest.mark.parametrize(("pose", "said"), [
+    ({"model": "m.task", "flip_test": True, "flip_test_setting": "auto"},
+     "flip test (automatic: the legs move far between pictures)"),
+    ({"model": "m.task", "flip_test": True, "flip_test_setting": "on"}, "flip test: the mirrored"),
+    ({"model": "m.task", "flip_test": False, "flip_test_setting": "auto"}, None),
+])
+def test_the_pose_line_says_whether_and_why_the_flip_test_ran(pose: dict, said: str | None) -> None:
+    from analyzer.report.html import _pose_text
+
+    text = _pose_text({"detected_fraction": 1.0, **pose})
+    if said is None:
+        assert "flip test" not in text
+    else:
+        assert said in text
