@@ -201,6 +201,9 @@ def _problems_and_notes(
     if gait.unpaired_contacts:
         problems.append(f"{_how_often(gait.unpaired_contacts)} the same foot seemed to land twice in a row "
                         "(a missed contact or a left/right mix-up); no step was formed across them.")
+    if gait.standing_contacts:
+        notes.append(f"{_how_often(gait.standing_contacts)} a foot shared most of its contact with the other foot "
+                     "(standing, or the set position of a sprint start); no step starts there.")
     if gait.skipped_gaps:
         problems.append(f"{_how_often(gait.skipped_gaps)} two touchdowns were more than {steps.MAX_STEP_TIME_RATIO:.0f} usual "
                         "steps apart (contacts of both feet missed in between); no step was formed across them.")

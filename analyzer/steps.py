@@ -17,6 +17,8 @@ Contacts cut by the start or end of the clip are not steps.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,12 @@ MIN_CONTACT_S = 0.04
 #: relative to the pelvis by at least this fraction of stature (a sprint contact covers
 #: ~0.5 stature, a jog ~0.3). Rejects standing, crouching in the blocks, running in place.
 MIN_CONTACT_SWEEP_FRACTION = 0.1
+#: Running has no double support: a contact that shares more than this fraction of its length
+#: with the other foot's contact is standing or the set position of a sprint start (both feet
+#: in the blocks, then the rear foot leaves), and no step starts there. Its touchdown is when
+#: the foot was put down, long before the run. A one-frame overlap of two running contacts at
+#: 30 fps (an early touchdown read) shares about a third of a 0.1 s contact.
+MAX_SHARED_CONTACT_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,11 @@ class Contact:
     @property
     def complete(self) -> bool:
         return bool(np.isfinite(self.touchdown_s) and np.isfinite(self.toeoff_s))
+
+    @property
+    def duration_s(self) -> float:
+        """Touchdown to toe-off (s); NaN when the contact is cut by the clip's start or end."""
+        return self.toeoff_s - self.touchdown_s
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,9 @@ class StepAnalysis:
         skipped_gaps: touchdowns of alternating feet more than :data:`MAX_STEP_TIME_RATIO`
             usual steps apart (both feet's contacts missed in between); no step is formed
             across them either.
+        standing_contacts: complete contacts shared with the other foot's for more than
+            :data:`MAX_SHARED_CONTACT_FRACTION` of their length (standing, or the set position
+            of a sprint start); no step starts at them.
     """
 
     time_s: np.ndarray
@@ -138,6 +154,7 @@ class StepAnalysis:
     step_index: np.ndarray
     unpaired_contacts: int
     skipped_gaps: int = 0
+    standing_contacts: int = 0
 
 
 def foot_heights_m(points_m: np.ndarray, time_s: np.ndarray, window_s: float = GROUND_WINDOW_S,
@@ -223,7 +240,7 @@ def _running_low_envelope(values: np.ndarray, time_s: np.ndarray, window_s: floa
     t0, t1 = time_s[0], time_s[-1]
     edges = np.arange(t0, t1 + window_s, window_s)
     centres, levels = [], []
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in itertools.pairwise(edges):
         members = finite & (time_s >= a) & (time_s < b)
         if members.sum() >= 3:
             centres.append(time_s[members].mean())
@@ -373,14 +390,46 @@ def analyse_steps(
         b = c.toeoff_s if np.isfinite(c.toeoff_s) else np.inf
         in_contact[(time_s >= a) & (time_s < b), k] = True
 
+    steps, unpaired, standing = steps_from_contacts(contacts, time_s, frame_index)
+    steps, gaps = _without_gaps(steps)
+    push_leg = np.full(time_s.size, "", dtype=object)
+    step_index = np.full(time_s.size, -1, dtype=int)
+    for s in steps:
+        inside = (time_s >= s.touchdown_s) & (time_s < s.next_touchdown_s)
+        push_leg[inside] = s.push_leg
+        step_index[inside] = s.step
+    return StepAnalysis(time_s, heights, in_contact, tuple(contacts), tuple(steps), push_leg.astype(str), step_index,
+                        unpaired, gaps, standing)
+
+
+def steps_from_contacts(contacts: Sequence[Contact], time_s: np.ndarray,
+                        frame_index: np.ndarray) -> tuple[list[Step], int, int]:
+    """Steps from contacts in touchdown order: each complete contact to the other foot's next touchdown.
+
+    No step is formed from a contact followed by the same foot's (or by the other foot
+    "landing" within :data:`MIN_CONTACT_S`: a left/right mix-up), from a contact cut by the
+    clip's start or end, or from a contact shared with the other foot's for more than
+    :data:`MAX_SHARED_CONTACT_FRACTION` of its length (standing, the set position).
+
+    Args:
+        contacts: both feet's contacts, sorted by touchdown.
+        time_s: (N,) sample times (s).
+        frame_index: (N,) decode-order frame index of each sample.
+
+    Returns:
+        The steps (numbered from 1), how many successive contact pairs were unpaired, and how
+        many contacts were standing ones.
+    """
     steps: list[Step] = []
-    unpaired = 0
-    for this, nxt in zip(contacts[:-1], contacts[1:]):
-        # The same foot twice, or both feet "landing" at once (a left/right mix-up): no step.
-        if this.foot == nxt.foot or not nxt.touchdown_s - this.touchdown_s >= MIN_CONTACT_S:
+    unpaired = standing = 0
+    for this, nxt in itertools.pairwise(contacts):
+        if this.foot == nxt.foot or nxt.touchdown_s - this.touchdown_s < MIN_CONTACT_S:  # False where either is NaN
             unpaired += 1
             continue
         if not (this.complete and np.isfinite(nxt.touchdown_s)):
+            continue
+        if shared_contact_s(this, contacts) > MAX_SHARED_CONTACT_FRACTION * this.duration_s:
+            standing += 1
             continue
         steps.append(Step(
             step=len(steps) + 1,
@@ -392,16 +441,21 @@ def analyse_steps(
             toeoff_frame=_nearest_frame(time_s, frame_index, this.toeoff_s),
             next_touchdown_frame=_nearest_frame(time_s, frame_index, nxt.touchdown_s),
         ))
+    return steps, unpaired, standing
 
-    steps, gaps = _without_gaps(steps)
-    push_leg = np.full(time_s.size, "", dtype=object)
-    step_index = np.full(time_s.size, -1, dtype=int)
-    for s in steps:
-        inside = (time_s >= s.touchdown_s) & (time_s < s.next_touchdown_s)
-        push_leg[inside] = s.push_leg
-        step_index[inside] = s.step
-    return StepAnalysis(time_s, heights, in_contact, tuple(contacts), tuple(steps), push_leg.astype(str), step_index,
-                        unpaired, gaps)
+
+def shared_contact_s(contact: Contact, contacts: Sequence[Contact]) -> float:
+    """How long (s) the other foot's *contacts* are on the ground during *contact* (complete).
+
+    A contact cut by the clip's start or end counts as reaching it."""
+    total = 0.0
+    for other in contacts:
+        if other.foot == contact.foot:
+            continue
+        start = other.touchdown_s if np.isfinite(other.touchdown_s) else -np.inf
+        end = other.toeoff_s if np.isfinite(other.toeoff_s) else np.inf
+        total += max(0.0, min(end, contact.toeoff_s) - max(start, contact.touchdown_s))
+    return total
 
 
 def _without_gaps(steps: list[Step]) -> tuple[list[Step], int]:

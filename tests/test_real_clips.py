@@ -127,6 +127,18 @@ def test_side_view_timing_is_in_human_ranges(batch: dict, name: str) -> None:
     assert _in_range(summary["mean_contact_s"], CONTACT_RANGE_S, slack_s), summary["mean_contact_s"]
 
 
+def test_a_held_crouch_before_the_start_forms_no_step(batch: dict) -> None:
+    """movie1_a6: the runner holds a crouched start for about 1.3 s, both feet down, and rises at
+    ~1.3 s. The crouch's contacts share most of their length with each other, so no step starts
+    there (it made a 1.3 s first step, 76 steps/min), and the report says why."""
+    name = "hato72__simple-HRNet__movie1_a6.mp4"
+    folder = batch["out"] / Path(batch["rows"][name]["report"]).parent
+    with open(folder / "steps.csv", newline="") as fh:
+        touchdowns = [float(r["touchdown_s"]) for r in csv.DictReader(fh)]
+    assert touchdowns and min(touchdowns) > 1.3
+    assert any("set position" in w for w in batch["summaries"][name]["warnings"])
+
+
 def test_most_side_view_clips_give_steps(batch: dict) -> None:
     names = _real_time_side_runs()
     with_steps = [n for n in names if batch["summaries"][n]["steps"] >= 2]

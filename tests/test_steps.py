@@ -118,3 +118,34 @@ def test_a_contact_low_in_few_samples_counts_each_sample_as_one_interval(fps: fl
     if found:
         c = contacts[0]
         assert t[19] < c.touchdown_s <= t[20] and t[19 + low_samples] <= c.toeoff_s < t[20 + low_samples]
+
+
+def test_a_contact_shared_with_the_other_foot_starts_no_step() -> None:
+    """A sprint start's set position: both feet down together (the left from the clip's start,
+    the right put down at 0.2 s), the left leaves at 1.0 s, the right at 1.2 s, then running.
+    The right's set contact shares 0.8 of its 1.0 s with the left: it starts no step (its
+    touchdown is when the foot went into the blocks), the running contacts after it do."""
+    t = np.arange(120) / 30.0
+    c = steps.Contact
+    contacts = [c("left", np.nan, 1.0), c("right", 0.2, 1.2), c("left", 1.5, 1.6), c("right", 1.8, 1.9),
+                c("left", 2.1, 2.2), c("right", 2.4, 2.5)]
+    found, unpaired, standing = steps.steps_from_contacts(contacts, t, np.arange(t.size))
+    assert (unpaired, standing) == (0, 1)
+    assert [(s.push_leg, s.touchdown_s, s.next_touchdown_s) for s in found] == [
+        ("left", 1.5, 1.8), ("right", 1.8, 2.1), ("left", 2.1, 2.4)]
+    assert [s.step for s in found] == [1, 2, 3]
+    assert steps.shared_contact_s(contacts[1], contacts) == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("overlap_s, forms_step", [(0.033, True), (0.05, True), (0.06, False)])
+def test_a_running_contact_overlapping_the_next_by_a_frame_still_starts_a_step(overlap_s: float,
+                                                                               forms_step: bool) -> None:
+    """At 30 fps the next touchdown read one frame early overlaps a 0.1 s contact by ~0.033 s:
+    still running. Sharing more than half the contact is not."""
+    t = np.arange(60) / 30.0
+    c = steps.Contact
+    contacts = [c("left", 0.3, 0.4), c("right", 0.4 - overlap_s, 0.5), c("left", 0.7, 0.8)]
+    found, _, standing = steps.steps_from_contacts(contacts, t, np.arange(t.size))
+    assert ("left" in [s.push_leg for s in found]) == forms_step
+    assert standing == int(not forms_step)
+    assert "right" in [s.push_leg for s in found]
