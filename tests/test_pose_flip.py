@@ -12,7 +12,7 @@ import pytest
 
 from analyzer.landmarks import INDEX, MIRROR
 from analyzer.pose import PoseTrack
-from analyzer.pose.swaps import LOWER_LEGS, legs_finely_sampled
+from analyzer.pose.swaps import legs_finely_sampled
 from analyzer.pose.flip import (
     FLIP_BRIDGED_GAP_S,
     AUTO_MIN_DETECTED_PICTURES,
@@ -143,17 +143,19 @@ def test_the_bridged_gap_is_the_analysis_gap() -> None:
 @pytest.mark.parametrize(("fps", "finely_sampled"), [(120.0, True), (30.0, False)])
 def test_the_mirrored_pass_labels_are_aligned_before_averaging(fps: float, finely_sampled: bool) -> None:
     """Where the passes name the legs the other way round, the second takes the first's
-    names; at 30 fps, where the names are unsure, those frames' lower legs are set aside."""
+    names; at 30 fps, where the names are unsure, those frames' knees are set aside (their
+    thigh and shank angles bridged), and the feet keep the first pass's names."""
     xy = synthetic_runner(n=240, fps=fps)
     assert legs_finely_sampled(xy) == finely_sampled
     first = make_track(xy)
     swapped = make_track(swap_labels(xy, slice(20, 40), LEFT_LEG))
     merged = merge_flip_test(first, swapped)
     np.testing.assert_allclose(merged.image_xy_px, xy)
-    lower_legs_kept = merged.visibility[:, LOWER_LEGS] > 0
-    assert lower_legs_kept[:20].all() and lower_legs_kept[40:].all()
-    assert lower_legs_kept[20:40].all() == finely_sampled and lower_legs_kept[20:40].any() == finely_sampled
-    assert (merged.visibility[:, [i for i in range(33) if i not in LOWER_LEGS]] > 0).all()
+    knees = [INDEX["left_knee"], INDEX["right_knee"]]
+    knees_kept = merged.visibility[:, knees] > 0
+    assert knees_kept[:20].all() and knees_kept[40:].all()
+    assert knees_kept[20:40].all() == finely_sampled and knees_kept[20:40].any() == finely_sampled
+    assert (merged.visibility[:, [i for i in range(33) if i not in knees]] > 0).all()
     assert ("named the other way round" in merged.followed_person) != finely_sampled
 
 

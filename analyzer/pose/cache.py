@@ -12,6 +12,7 @@ import numpy as np
 
 from ..landmarks import NUM_LANDMARKS
 from ..video import VideoInfo
+from . import flip
 from .extract import DEFAULT_MAX_SIDE_PX, extract_pose
 from .model import DEFAULT_MODEL_PATH, check_model
 from .track import PoseTrack
@@ -102,6 +103,7 @@ def extract_pose_cached(info: VideoInfo, npz_path: str | os.PathLike[str], *,
     }
     if flip_test is not False:  # "off" adds nothing: the landmarks cached before the option stay valid
         settings["flip_test"] = "auto" if flip_test is None else True
+        settings["flip_merge"] = flip.MERGE_VERSION
     key = pose_cache_key(info.path, model, settings)
     cached = load_cached_pose(npz_path, key)
     if cached is not None:

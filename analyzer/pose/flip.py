@@ -11,9 +11,9 @@ time; in a longer run the estimate nearer the path through the frames either sid
 two passes also
 name the legs independently: where the sampling is coarse (30 fps for a sprinter, where the
 swap correction of :mod:`analyzer.pose.swaps` leaves ~3 % of frames with the legs the wrong way
-round), a frame whose legs the two passes name the other way round gets its lower legs set
-aside the same way; over the rendered clips the two passes were wrong together in 5 frames,
-where the first alone was wrong in 73.
+round), a frame whose legs the two passes name the other way round gets its knees set aside
+the same way (the feet keep the first pass's names, for the contacts); over the rendered clips
+the two passes were wrong together in 5 frames, where the first alone was wrong in 73.
 
 Measured on the 33 rendered validation clips (docs/METHOD.md, section 8): at 60 fps the median
 hip error fell from 6.8 to 5.6 degrees RMS and the knee's from 10.0 to 8.7, at 30 fps from 16.7
@@ -43,7 +43,7 @@ import numpy as np
 from ..landmarks import HIPS, INDEX, MIRROR, SIDES
 from ..runs import true_runs
 from ..video import Frame
-from .swaps import LOWER_LEGS, SWAP_GROUPS, legs_finely_sampled, swap_sides
+from .swaps import SWAP_GROUPS, legs_finely_sampled, swap_sides
 from .track import PoseTrack
 
 #: The automatic flip test needs the runner in at least this many distinct pictures of the first
@@ -71,6 +71,19 @@ FLIP_BRIDGED_GAP_S = 0.1
 #: and feet are left averaged: setting them aside as well lost touchdowns and swing_lag flags.
 GATED_PARTS: tuple[str, ...] = ("hip", "knee")
 
+#: Where the legs are coarsely sampled, the landmarks set aside in a frame whose legs the two
+#: passes name the other way round. The knees alone: the thigh and shank angles are then bridged
+#: from the frames either side, while the feet keep the first pass's names for the contacts. On
+#: the eight 30 fps renders this kept the hip error of setting aside the whole lower leg (median
+#: of the left hip 8.1 against 16.9 degrees RMS with one pass) and found 115 of their 122 steps
+#: against 87 (one pass 110); on the shared 30 fps sprint starts the feet set aside cost
+#: touchdowns (docs/METHOD.md, section 8).
+UNSURE_PARTS: tuple[str, ...] = ("knee",)
+
+#: Changes when :func:`merge_flip_test` changes, so that flip-test poses cached by an earlier
+#: merge are posed again (2: the knees alone set aside where the passes name the legs apart).
+MERGE_VERSION = 2
+
 #: Poses of the two passes whose mid-hips lie further apart than this many torso lengths are
 #: not the same person: the mirrored pass is then not used in that frame.
 SAME_PERSON_TORSO_LENGTHS = 1.0
@@ -80,6 +93,7 @@ SAME_RUNNER_MIN_FRACTION = 0.9
 
 _MIRROR = np.asarray(MIRROR)
 _GATED = np.array([INDEX[f"{side}_{part}"] for side in SIDES for part in GATED_PARTS])
+_UNSURE = np.array([INDEX[f"{side}_{part}"] for side in SIDES for part in UNSURE_PARTS])
 
 
 def mirrored_frames(frames: Iterable[Frame]) -> Iterator[Frame]:
@@ -203,9 +217,9 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
     :data:`FLIP_DISAGREEMENT_MEDIAN_FACTOR` x the clip's median gap, if more) is not averaged:
     in a run of such frames spanning at most :data:`FLIP_BRIDGED_GAP_S` it gets visibility 0,
     in a longer run it takes the estimate nearer the straight path through the frames either
-    side. Where the legs are coarsely sampled (:func:`legs_finely_sampled`), the knees,
-    ankles, heels and toes of frames whose legs the two passes named the other way round get
-    visibility 0. Frames only one pass found take that pass's pose. Everything else (times,
+    side. Where the legs are coarsely sampled (:func:`legs_finely_sampled`), the
+    :data:`UNSURE_PARTS` (the knees) of frames whose legs the two passes named the other way
+    round get visibility 0. Frames only one pass found take that pass's pose. Everything else (times,
     people, swap records) is *first*'s. If the passes followed different people (fewer than
     :data:`SAME_RUNNER_MIN_FRACTION` of the frames both found agree), *first* is returned.
 
@@ -255,12 +269,13 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
         ours[take_first] = a[take_first]
         ours[take_mirrored] = b[take_mirrored]
     vis[neither] = 0.0
-    # Coarse sampling: which pass has the legs the right way round is not known, so neither is trusted.
-    # Whole runs, even those too long to bridge: a leg left unknown rather than the other leg's
-    # (keeping the first pass's names in the longer runs brought the 30 fps renders' hip error
-    # back from 8 to 17 degrees RMS).
+    # Coarse sampling: which pass has the legs the right way round is not known, so neither's knees
+    # are trusted. Whole runs, even those too long to bridge: a knee left unknown rather than the
+    # other leg's (keeping the first pass's names in the longer runs brought the 30 fps renders'
+    # hip error back from 8 to 17 degrees RMS). The feet keep the first pass's names: set aside,
+    # they cost touchdowns (UNSURE_PARTS).
     unsure = disagreed if not legs_finely_sampled(first.image_xy_px, first.is_repeat) else np.zeros_like(disagreed)
-    vis[np.ix_(unsure, LOWER_LEGS)] = 0.0
+    vis[np.ix_(unsure, _UNSURE)] = 0.0
 
     for ours, theirs in ((xy, m_xy), (z, m_z), (world, m_world), (vis, m_vis), (pres, m_pres)):
         ours[only_mirrored] = theirs[only_mirrored]
@@ -274,5 +289,5 @@ def merge_flip_test(first: PoseTrack, mirrored: PoseTrack,
                          f"of the {int(apart.sum())} knee and hip positions the two passes put more than "
                          f"{limit:.2g} torso lengths apart, {int(bridged.sum() + neither.sum())} set aside and "
                          f"{int(take_first.sum() + take_mirrored.sum())} taken from the pass nearer their neighbours"
-                         + (f"; the lower legs of {int(unsure.sum())} frames whose legs the two passes named the "
+                         + (f"; the knees of {int(unsure.sum())} frames whose legs the two passes named the "
                             "other way round set aside" if unsure.any() else "") + ")"))
