@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--flip-test", action=argparse.BooleanOptionalAction, default=None,
                         help="pose every frame a second time mirrored and merge the two poses (about twice the "
                              "pose time). Default: only where the legs move far between pictures (a sprinter "
-                             "at 30 fps), where the hip angles come ~7 deg closer to the truth on the rendered "
+                             "at 30 fps), where the hip angles come ~8 deg closer to the truth on the rendered "
                              "test clips; --flip-test always (~1 deg closer at 60 fps), --no-flip-test never "
                              "(docs/METHOD.md, section 8)")
 
