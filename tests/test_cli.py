@@ -11,13 +11,14 @@ import math
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer import batch, cli, outputs
+from analyzer import __version__, batch, cli, outputs
 from analyzer.athlete import FPS_RANGE, HEIGHT_RANGE_M, MASS_RANGE_KG, SettingsError, read_sidecar
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -327,6 +328,13 @@ def test_top_level_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "analyze" in out and "batch" in out
     code, out, _ = run_cli(["--version"], capsys)
     assert code == 0 and out.startswith("sprint-analyzer ")
+
+
+def test_the_package_version_is_the_distribution_version() -> None:
+    """One version: the skip of already-analysed videos keys on it (pipeline.Settings.fingerprint),
+    so the package's and pyproject's must move together when the analysis changes."""
+    with open(REPO_ROOT / "pyproject.toml", "rb") as fh:
+        assert tomllib.load(fh)["project"]["version"] == __version__
 
 
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
