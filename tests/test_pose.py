@@ -400,6 +400,14 @@ def test_cache_reuses_landmarks_without_the_model(side_track: tuple[PoseTrack, P
         np.testing.assert_array_equal(getattr(again, name), getattr(track, name))
     assert (again.followed_person, again.left_right_swaps_fixed) == (track.followed_person,
                                                                      track.left_right_swaps_fixed)
+    # The automatic flip test kept one pass here (pauldess1's feet move ~0.1 of their separation
+    # per picture), so the same landmarks serve --no-flip-test; --flip-test needs a second pass.
+    assert not track.flip_test
+    one_pass, from_cache = extract_pose_cached(info, npz, end_s=3.0, progress=False, flip_test=False)
+    assert from_cache
+    np.testing.assert_array_equal(one_pass.image_xy_px, track.image_xy_px)
+    with pytest.raises(AssertionError, match="the model ran"):
+        extract_pose_cached(info, npz, end_s=3.0, progress=False, flip_test=True)
     with pytest.raises(AssertionError, match="the model ran"):  # other settings: another key
         extract_pose_cached(info, npz, end_s=2.0, progress=False)
     key = pose_cache_key(info.path, None, {"end_s": 3.0})

@@ -95,20 +95,33 @@ def extract_pose_cached(info: VideoInfo, npz_path: str | os.PathLike[str], *,
                         end_s: float | None = None, max_people: int = 3,
                         max_side_px: int | None = DEFAULT_MAX_SIDE_PX, flip_test: bool | None = None,
                         **kwargs: Any) -> tuple[PoseTrack, bool]:
-    """:func:`extract_pose` through the ``landmarks.npz`` cache: (track, loaded_from_cache)."""
+    """:func:`extract_pose` through the ``landmarks.npz`` cache: (track, loaded_from_cache).
+
+    Where the automatic flip test (``flip_test=None``) keeps one pass (the legs finely
+    sampled: :func:`analyzer.pose.flip.flip_test_wanted` is False), its track *is* the one
+    pass, so it is stored under the one-pass key and read back under either setting: a clip
+    posed with ``flip_test=False`` is not posed again for the automatic setting, nor the other
+    way round.
+    """
     model = check_model(model_path)
     settings = {
         "start_s": start_s, "end_s": end_s, "max_people": int(max_people), "max_side_px": max_side_px,
         "fps": info.fps if info.fps_overridden else None, "fps_source": info.fps_source,
     }
-    if flip_test is not False:  # "off" adds nothing: the landmarks cached before the option stay valid
-        settings["flip_test"] = "auto" if flip_test is None else True
-        settings["flip_merge"] = flip.MERGE_VERSION
-    key = pose_cache_key(info.path, model, settings)
+    one_pass_key = pose_cache_key(info.path, model, settings)
+    # "off" adds nothing to the settings: the landmarks cached before the option stay valid
+    key = one_pass_key if flip_test is False else pose_cache_key(
+        info.path, model, settings | {"flip_test": "auto" if flip_test is None else True,
+                                      "flip_merge": flip.MERGE_VERSION})
     cached = load_cached_pose(npz_path, key)
     if cached is not None:
         return cached, True
+    if flip_test is None:
+        one_pass = load_cached_pose(npz_path, one_pass_key)
+        if one_pass is not None and not flip.flip_test_wanted(one_pass):
+            return one_pass, True
     track = extract_pose(info, model_path=model, start_s=start_s, end_s=end_s, max_people=max_people,
                          max_side_px=max_side_px, flip_test=flip_test, **kwargs)
-    save_pose_cache(track, npz_path, key)
+    kept_one_pass = flip_test is None and not flip.flip_test_wanted(track)
+    save_pose_cache(track, npz_path, one_pass_key if kept_one_pass else key)
     return track, False
