@@ -234,7 +234,9 @@ def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path, *, exact
 def format_score(name: str, sc: Score) -> str:
     lines = [f"{name}",
              f"  detected {sc.detected_fraction:.1%}; steps matched {sc.matched_steps}/{sc.truth_steps}; "
-             f"touchdown MAE {sc.touchdown_mae_frames:.2f} frames, toe-off MAE {sc.toeoff_mae_frames:.2f} frames"]
+             f"touchdown MAE {sc.touchdown_mae_frames:.2f} frames, toe-off MAE {sc.toeoff_mae_frames:.2f} frames; "
+             f"contact {sc.contact_ms[0]:.0f} ms (truth {sc.contact_ms[1]:.0f}), flight {sc.flight_ms[0]:.0f} ms "
+             f"(truth {sc.flight_ms[1]:.0f})"]
     lines.append("  angle RMS (deg): " + ", ".join(f"{k.replace('_deg', '')} {v:.1f}" for k, v in sc.angle_rms_deg.items()))
     lines.append("  momentum r / RMS%peak: " + ", ".join(f"{k} {r:.2f}/{e:.0%}" for k, (r, e) in sc.momentum.items()))
     lines.append("  push drive, swing counter (true roles): "
@@ -260,6 +262,11 @@ def validation_clips(folder: Path) -> list[tuple[Path, Path]]:
     return clips
 
 
+def _median_error(scores: list[Score], attr: str) -> float:
+    """Median over *scores* of (ours / truth - 1) of a (ours, truth) figure, in percent."""
+    return float(np.nanmedian([100.0 * (getattr(sc, attr)[0] / getattr(sc, attr)[1] - 1.0) for sc in scores]))
+
+
 def format_pooled(scores: list[Score], fps: list[float]) -> str:
     """The figures pooled over all scored clips."""
     precision, recall, f1 = pooled_f1(scores)
@@ -273,7 +280,9 @@ def format_pooled(scores: list[Score], fps: list[float]) -> str:
     for rate in sorted(set(fps)):
         at = [sc for sc, f in zip(scores, fps) if f == rate]
         lines.append(f"  {rate:g} fps ({len(at)} clips): touchdown MAE {np.nanmean([sc.touchdown_mae_frames for sc in at]):.2f} "
-                     f"frames, toe-off MAE {np.nanmean([sc.toeoff_mae_frames for sc in at]):.2f} frames (mean of clips)")
+                     f"frames, toe-off MAE {np.nanmean([sc.toeoff_mae_frames for sc in at]):.2f} frames (mean of clips); "
+                     f"contact time {_median_error(at, 'contact_ms'):+.0f} %, flight time "
+                     f"{_median_error(at, 'flight_ms'):+.0f} % (median over clips of ours/truth - 1)")
     for group in ("arms", "left_leg", "right_leg"):
         r = [sc.momentum[group][0] for sc in scores]
         lines.append(f"  {group} momentum r: median {np.nanmedian(r):.2f}, range {np.nanmin(r):.2f}-{np.nanmax(r):.2f}")

@@ -42,6 +42,8 @@ class Score:
         flag_precision, flag_recall, flag_f1: ``swing_lag`` flags against injected delays.
         flag_counts: (true positives, false positives, false negatives) of those flags,
             for pooling over several clips (:func:`pooled_f1`).
+        contact_ms, flight_ms: (ours, truth): the median contact and flight time over the
+            steps found and over the true steps, as the report's headline figures (ms).
     """
 
     detected_fraction: float
@@ -58,6 +60,8 @@ class Score:
     flag_recall: float = float("nan")
     flag_f1: float = float("nan")
     flag_counts: tuple[int, int, int] = (0, 0, 0)
+    contact_ms: tuple[float, float] = (float("nan"), float("nan"))
+    flight_ms: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def _agreement(ours: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
@@ -161,6 +165,11 @@ def score(result: AnalysisResult, truth: GroundTruth) -> Score:
         lags=lags,
         delays_read=delays_read,
     )
+    for attr, phase in (("contact_ms", "contact_s"), ("flight_ms", "flight_s")):
+        ours_ms = [1000.0 * getattr(s, phase) for s in result.steps.steps]
+        true_ms = [1000.0 * getattr(s, phase) for s in true_gait.steps]
+        setattr(sc, attr, (float(np.median(ours_ms)) if ours_ms else float("nan"),
+                           float(np.median(true_ms)) if true_ms else float("nan")))
     for name in SCORED_ANGLES:
         d = result.kinematics.angles_deg[name] - truth.joint_angles_deg[name]
         sc.angle_rms_deg[name] = float(np.sqrt(np.nanmean(d ** 2)))
