@@ -12,7 +12,8 @@ or slightly tilted camera is followed). Events are found in two passes:
 
 A step runs from one foot's touchdown to the other foot's next touchdown; during it the
 first foot's leg is the push leg and the other the swing leg (docs/METHOD.md, section 5).
-Contacts cut by the start or end of the clip are not steps.
+Contacts cut by the start or end of the clip start no step, and neither do contacts the
+other foot shares for most of their length (standing, a sprint start's set position).
 """
 from __future__ import annotations
 
