@@ -297,6 +297,16 @@ def test_values_read_back_from_csv_strings_render() -> None:
     assert sum("is-flagged" in row["class"] for row in rows) == sum(s["flagged"] for s in r.steps)
 
 
+def test_the_headline_ratio_is_the_median_of_the_steps() -> None:
+    """One step whose push peak all but vanished (ratio 9.6 on the 30 fps pan sample) must not
+    turn the headline into "ratio 4.19": the card gives the steps' median, the reference the
+    ratio flag itself is taken against."""
+    r = example_run(2.0, 30.0, width=320, height=180, stop_step=None)
+    steps = [dict(s, counterbalance_ratio=ratio) for s, ratio in zip(r.steps, [1.05, 1.04, 1.05, 9.62, 8.15])]
+    text = html_module.unescape(re.sub(r"<[^>]+>", " ", build_report_html(r.summary, r.frames, steps, ())))
+    assert "median ratio 1.05" in text and "4.19" not in text
+
+
 _ANY_VALUE = st.one_of(st.none(), st.just(""), st.just("nan"), st.just("true"), st.booleans(),
                       st.floats(allow_nan=True, allow_infinity=True, width=32), st.integers(-5, 400),
                       st.text(max_size=12))

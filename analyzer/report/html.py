@@ -260,6 +260,11 @@ def _mean(values: Sequence[float]) -> float:
     return sum(finite_values) / len(finite_values) if finite_values else float("nan")
 
 
+def _median(values: Sequence[float]) -> float:
+    finite_values = [v for v in values if math.isfinite(v)]
+    return float(np.median(finite_values)) if finite_values else float("nan")
+
+
 def _flagged_stat(summary: Mapping[str, Any], flagged: int, count: int, breakdown: str) -> str:
     if _flags_suppressed(summary):
         return _stat("Flagged steps", MISSING, "", "not judged for this clip (see the warnings)")
@@ -273,6 +278,8 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
     counterbalance = summary.get("counterbalance") or {}
     uncertainty = timing_uncertainty_ms(summary)
     plus_minus = f"±{uncertainty:.0f} ms" if math.isfinite(uncertainty) else ""
+    # summary.json's mean_contact_s and mean_flight_s are the steps' medians (pipeline._step_means)
+    typical = "the steps' median" + (f", {plus_minus}" if plus_minus else "")
     count = to_int(summary.get("steps"))
     count = len(steps) if count is None else count
     cadence = to_float(summary.get("cadence_steps_per_min"))
@@ -283,7 +290,9 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
     lag_threshold = to_float(counterbalance.get("lag_threshold_ms"))
     ratio_threshold = to_float(counterbalance.get("ratio_threshold"))
     mean_lag = _mean([to_float(s.get("lag_ms")) for s in steps])
-    mean_ratio = _mean([to_float(s.get("counterbalance_ratio")) for s in steps])
+    # The median, as the ratio flag's own reference: a step whose push peak all but vanishes
+    # (a contact seen in one image) gives a ratio of 8-10 that a mean would carry.
+    median_ratio = _median([to_float(s.get("counterbalance_ratio")) for s in steps])
     step_time = _mean([to_float(s.get("step_time_s")) for s in steps])
     doubtful = _timing_doubtful(summary)
     timing_kind = "doubtful" if doubtful else ""
@@ -303,13 +312,13 @@ def _headline(summary: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) ->
         _stat("Cadence", fmt_number(cadence, 0), "steps/min",
               check_fps if doubtful else f"{cadence / 60:.2f} steps per second" if math.isfinite(cadence) else "",
               timing_kind),
-        _stat("Mean contact", fmt_number(to_float(summary.get("mean_contact_s")) * 1000, 0), "ms", plus_minus,
+        _stat("Contact", fmt_number(to_float(summary.get("mean_contact_s")) * 1000, 0), "ms", typical,
               timing_kind),
-        _stat("Mean flight", fmt_number(to_float(summary.get("mean_flight_s")) * 1000, 0), "ms", plus_minus,
+        _stat("Flight", fmt_number(to_float(summary.get("mean_flight_s")) * 1000, 0), "ms", typical,
               timing_kind),
         _flagged_stat(summary, flagged, count, breakdown),
         _stat("Mean lag", fmt_number(mean_lag, 0, signed=True), "ms",
-              f"mean ratio {fmt_ratio(mean_ratio)}" + (f"; flags: {', '.join(rules)}" if rules else "")),
+              f"median ratio {fmt_ratio(median_ratio)}" + (f"; flags: {', '.join(rules)}" if rules else "")),
     )
     return f'<section id="headline" class="headline" aria-label="Headline numbers">{"".join(cards)}</section>'
 
