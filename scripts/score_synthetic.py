@@ -195,6 +195,27 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(step_frequency_hz=4.3, faults=faults_on_leg("right", steps=range(1, 17, 4), swing_delay_ms=50.0)),
         fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=6.5,
         render=RenderOptions(background="park", seed=95)),
+    # Rendered in session 23, before the contact refinement's margin at coarse sampling
+    # (analyzer/steps.py) was chosen on the 30 fps clips above, to check that choice on 30 fps
+    # clips it never saw (docs/METHOD.md, section 5).
+    "h6_female_right_lag45_30fps_track": ClipSpec(
+        params=SprinterParams(sex="female", height_m=1.66, mass_kg=56.0, top_speed_m_s=8.2, step_frequency_hz=4.4,
+                              faults=faults_on_leg("right", steps=range(1, 17, 4), swing_delay_ms=45.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=101)),
+    "h6_left_lag50_30fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.84, mass_kg=80.0, step_frequency_hz=4.1, top_speed_m_s=9.0,
+                              faults=faults_on_leg("left", steps=range(2, 17, 4), swing_delay_ms=50.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="plain", seed=102)),
+    "h6_balanced_30fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.6, top_speed_m_s=10.0, contact_fraction=0.38),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=7.0,
+        render=RenderOptions(background="park", seed=103)),
+    "h6_balanced_30fps_pan": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4),
+        fps=30.0, duration_s=4.0, camera="pan", camera_side="right", distance_m=9.0,
+        render=RenderOptions(background="park", seed=104)),
 }
 
 
