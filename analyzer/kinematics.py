@@ -138,32 +138,42 @@ def _median_finite(values: np.ndarray) -> float:
     return float(np.median(finite)) if finite.size else float("nan")
 
 
+#: The body's facing (:func:`estimate_direction`) is clear beyond this many leg lengths: the
+#: renders read 0.23-0.66 and the shared sprint clips 0.44-0.66 (knees and toes ahead).
+FACING_CLEAR_LEG_LENGTHS = 0.1
+
+
 def estimate_direction(image_xy_px: np.ndarray) -> int:
     """+1 if the runner faces the image's right, -1 if its left.
 
     Two cues, each in units of the runner's leg length:
 
-    * travel: the hips crossing the image (decisive when they travel more than two leg
-      lengths, i.e. a static camera);
     * facing: where the body points, which also works on a treadmill or with a panning
       camera: knees bend forward (the knee lies ahead of the hip-ankle line) and the toes
-      lie ahead of the ankle.
+      lie ahead of the ankle (medians over the clip);
+    * travel: the hips crossing the image between the clip's first and last tenth (a static
+      camera), which decides where it exceeds two leg lengths, unless the facing is clear
+      (:data:`FACING_CLEAR_LEG_LENGTHS`) and says the other way: a few frames of another
+      detection at either end can fake a crossing (a 30 fps pan render read 4 leg lengths
+      the wrong way and was analysed mirrored; docs/METHOD.md, section 8), the facing medians
+      are not moved by them.
     """
     legs = leg_lengths(image_xy_px)
     leg = np.nanmedian(legs) if np.isfinite(legs).any() else np.nan
-    hip_x = np.nanmean(image_xy_px[:, HIPS, 0], axis=1)
-    finite = np.flatnonzero(np.isfinite(hip_x))
-    if finite.size >= 2 and np.isfinite(leg) and leg > 0:
-        edge = max(1, finite.size // 10)
-        travel = np.median(hip_x[finite[-edge:]]) - np.median(hip_x[finite[:edge]])
-        if abs(travel) > 2.0 * leg:
-            return 1 if travel > 0 else -1
     votes = []
     for side in SIDES:
         hip, knee, ankle, toe = (image_xy_px[:, side_index(side, p), 0] for p in ("hip", "knee", "ankle", "foot_index"))
         votes.append(knee - 0.5 * (hip + ankle))
         votes.append(toe - ankle)
     facing = np.nansum([_median_finite(v) for v in votes if np.isfinite(v).any()])
+    hip_x = np.nanmean(image_xy_px[:, HIPS, 0], axis=1)
+    finite = np.flatnonzero(np.isfinite(hip_x))
+    if finite.size >= 2 and np.isfinite(leg) and leg > 0:
+        edge = max(1, finite.size // 10)
+        travel = np.median(hip_x[finite[-edge:]]) - np.median(hip_x[finite[:edge]])
+        facing_clear = np.isfinite(facing) and abs(facing) > FACING_CLEAR_LEG_LENGTHS * leg
+        if abs(travel) > 2.0 * leg and not (facing_clear and np.sign(facing) != np.sign(travel)):
+            return 1 if travel > 0 else -1
     if np.isfinite(facing) and facing != 0:
         return 1 if facing > 0 else -1
     return 1
