@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from analyzer import kinematics
-from analyzer.landmarks import INDEX, SIDES
+from analyzer.landmarks import HIPS, INDEX, SIDES
 from tests.body_fixtures import standing_landmarks
+from tests.test_pose import synthetic_runner
 
 T = np.arange(0, 1.0, 1 / 60.0)
 
@@ -180,3 +181,20 @@ def test_a_misplaced_knee_is_set_aside_and_a_foot_that_stops_is_not() -> None:
     knee_m = kin.points_m[30, knee, :2] - kin.points_m[30, INDEX["left_hip"], :2]
     true_m = truth[30, knee, :2] - truth[30, INDEX["left_hip"], :2]
     assert np.linalg.norm(knee_m - true_m) < 0.01
+
+
+def test_a_stray_detection_at_the_start_does_not_reverse_the_direction() -> None:
+    """A pan keeps the runner mid-picture; a few frames of another detection 500 px to the
+    right at the start read as ~2.8 leg lengths of travel to the left. The body's facing
+    (knees and toes ahead) says right, clearly, and decides; mirrored, everything says left."""
+    xy = synthetic_runner(n=120)
+    xy[..., 0] -= (xy[:, HIPS, 0].mean(axis=1) - 640.0)[:, None]  # the pan: hips mid-picture
+    assert kinematics.estimate_direction(xy) == 1
+    stray = xy.copy()
+    stray[:12, :, 0] += 500.0
+    assert kinematics.estimate_direction(stray) == 1
+    mirrored = stray.copy()
+    mirrored[..., 0] = 1280.0 - mirrored[..., 0]
+    assert kinematics.estimate_direction(mirrored) == -1
+    crossing = synthetic_runner(n=120)  # a static camera: the hips cross the picture, rightward
+    assert kinematics.estimate_direction(crossing) == 1
