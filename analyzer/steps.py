@@ -29,16 +29,8 @@ from analyzer.runs import true_runs
 
 #: Default coarse contact threshold above the ground, as a fraction of stature.
 COARSE_THRESHOLD_FRACTION = 0.045
-#: Default refinement margin above the contact plateau, as a fraction of stature ...
+#: Default refinement margin above the contact plateau, as a fraction of stature.
 REFINE_MARGIN_FRACTION = 0.012
-#: ... or, where the images are sparser, the height the foot's lowest point covers in one
-#: image interval near a contact's edges, at this speed (statures per second; 1.6 m/s for a
-#: 1.8 m runner): a sample one interval inside the contact can lie that high, through the
-#: pose model's toe rising with the heel in late stance and the low-pass rounding the contact's
-#: bottom. 0.03 of stature at 30 fps, 0.015 at 60, the fixed fraction above from 75 fps.
-#: Chosen on the 30 fps renders (contacts -36 % -> -15 % of the truth's, the same flags) and
-#: checked on three held out (contacts +2 % against -32 %; docs/METHOD.md, section 5).
-REFINE_MARGIN_SPEED_STATURES_PER_S = 0.9
 #: The ground level is the lower envelope of the feet over windows of this length (s).
 GROUND_WINDOW_S = 1.0
 #: ... and of this length where the runner's distance from the camera changes (a pan from one
@@ -352,13 +344,6 @@ def detect_contacts(
     return [c for _, _, c in merged]
 
 
-def refine_margin_m_for(height_m: float, sample_rate_hz: float) -> float:
-    """The refinement margin above a contact's plateau (m): the larger of
-    :data:`REFINE_MARGIN_FRACTION` x stature and the height the foot's lowest point covers in
-    one image interval at :data:`REFINE_MARGIN_SPEED_STATURES_PER_S`."""
-    return height_m * max(REFINE_MARGIN_FRACTION, REFINE_MARGIN_SPEED_STATURES_PER_S / sample_rate_hz)
-
-
 def _nearest_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> int:
     return int(frame_index[int(np.argmin(np.abs(time_s - t)))])
 
@@ -372,7 +357,6 @@ def analyse_steps(
     coarse_threshold_m: float | None = None,
     refine_margin_m: float | None = None,
     scale_ratio: np.ndarray | None = None,
-    sample_rate_hz: float | None = None,
 ) -> StepAnalysis:
     """Find contacts of both feet and form steps with push and swing roles.
 
@@ -382,17 +366,14 @@ def analyse_steps(
         height_m: stature (sets the default thresholds).
         frame_index: (N,) decode-order frame index of each sample (default 0..N-1).
         coarse_threshold_m, refine_margin_m: override the defaults
-            (:data:`COARSE_THRESHOLD_FRACTION` of stature, :func:`refine_margin_m_for`).
+            (:data:`COARSE_THRESHOLD_FRACTION`, :data:`REFINE_MARGIN_FRACTION` of stature).
         scale_ratio: (N,) each frame's metres per pixel over a fixed reference where the
             scale follows the runner's distance (see :func:`foot_heights_m`), else None.
-        sample_rate_hz: the rate of distinct images (Hz); default from *time_s*.
     """
     time_s = np.asarray(time_s, dtype=float)
     frame_index = np.arange(time_s.size) if frame_index is None else np.asarray(frame_index)
     coarse = COARSE_THRESHOLD_FRACTION * height_m if coarse_threshold_m is None else coarse_threshold_m
-    if sample_rate_hz is None:
-        sample_rate_hz = 1.0 / float(np.median(np.diff(time_s))) if time_s.size > 1 else np.inf
-    margin = refine_margin_m_for(height_m, sample_rate_hz) if refine_margin_m is None else refine_margin_m
+    margin = REFINE_MARGIN_FRACTION * height_m if refine_margin_m is None else refine_margin_m
     window = GROUND_WINDOW_S if scale_ratio is None else MOVING_SCALE_GROUND_WINDOW_S
     heights = foot_heights_m(points_m, time_s, window_s=window, scale_ratio=scale_ratio)
     ahead = _feet_ahead_of_pelvis_m(points_m)

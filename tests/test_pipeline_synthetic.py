@@ -67,18 +67,26 @@ def test_touchdown_and_toe_off_errors(analysed: dict, name: str, max_frames: flo
     assert sc.toeoff_mae_frames <= max_frames
 
 
-@pytest.mark.parametrize("name", CLIPS)
+@pytest.mark.parametrize("name", [CLIPS[0], CLIPS[1], pytest.param(CLIPS[2], marks=pytest.mark.xfail(
+    strict=True, reason="at 30 fps the contacts read short: 36 ms against the truth's 99 on this pan, 1.9 image "
+    "intervals; over the eight 30 fps renders a median of 36 % short through the pose model and 29 % on their "
+    "exact image points (one 33 ms interval is 36 % of a 91 ms contact, which spans 2-3 images; the 9 Hz low-pass "
+    "rounds its flat bottom, and the pose model lifts the toe with the heel in late stance; docs/METHOD.md, "
+    "section 5)"))])
 def test_the_headline_contact_and_flight_times_match_the_truth(analysed: dict, name: str) -> None:
-    """The report's contact and flight times (medians over the steps found), within one image
-    interval of the truth's. Measured: the 60 fps samples 100 and 101 ms against 91 (flight 133
-    and 129 against 136), the 30 fps pan 67 ms against 99 (flight 133 against 132); before the
-    refinement margin grew with the image interval (docs/METHOD.md, section 5) the pan read
-    36 ms, and the 30 fps renders a median of 36 % short."""
+    """The report's mean contact and flight times (medians over the steps found), within one
+    image interval of the truth's. Measured on the 60 fps samples: contact 85 and 94 ms
+    against 91, flight 145 and 131 ms against 136."""
     summary, result, truth, _, _ = analysed[name]
     true_steps = truth_steps(truth).steps
     interval_s = 1.0 / result.kinematics.sample_rate_hz
     assert summary["mean_contact_s"] == pytest.approx(np.median([s.contact_s for s in true_steps]), abs=interval_s)
     assert summary["mean_flight_s"] == pytest.approx(np.median([s.flight_s for s in true_steps]), abs=interval_s)
+
+
+def test_the_30fps_clip_is_told_its_contacts_read_short(analysed: dict) -> None:
+    assert any("contact times read short" in w for w in analysed[CLIPS[2]][0]["warnings"])
+    assert not any("contact times read short" in w for name in CLIPS[:2] for w in analysed[name][0]["warnings"])
 
 
 def test_roles_alternate_on_the_60fps_clips(analysed: dict) -> None:
