@@ -69,7 +69,7 @@ def test_touchdown_and_toe_off_errors(analysed: dict, name: str, max_frames: flo
 
 @pytest.mark.parametrize("name", [CLIPS[0], CLIPS[1], pytest.param(CLIPS[2], marks=pytest.mark.xfail(
     strict=True, reason="at 30 fps the contacts read short: 36 ms against the truth's 99 on this pan, 1.9 image "
-    "intervals; over the eight 30 fps renders a median of 36 % short through the pose model and 29 % on their "
+    "intervals; over the twelve 30 fps renders a median of 37 % short through the pose model and 29 % on their "
     "exact image points (one 33 ms interval is 36 % of a 91 ms contact, which spans 2-3 images; the 9 Hz low-pass "
     "rounds its flat bottom, and the pose model lifts the toe with the heel in late stance; docs/METHOD.md, "
     "section 5)"))])
