@@ -155,7 +155,7 @@ def estimate_direction(image_xy_px: np.ndarray) -> int:
       camera), which decides where it exceeds two leg lengths, unless the facing is clear
       (:data:`FACING_CLEAR_LEG_LENGTHS`) and says the other way: a few frames of another
       detection at either end can fake a crossing (a 30 fps pan render read 4 leg lengths
-      the wrong way and was analysed mirrored; docs/METHOD.md, section 8), the facing medians
+      the wrong way and was analysed mirrored; docs/METHOD.md, section 4), the facing medians
       are not moved by them.
     """
     legs = leg_lengths(image_xy_px)
