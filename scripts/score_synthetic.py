@@ -255,7 +255,8 @@ def analyse_clip(video_path: Path, truth: GroundTruth, cache_dir: Path, *, exact
 def format_score(name: str, sc: Score) -> str:
     lines = [f"{name}",
              f"  detected {sc.detected_fraction:.1%}; steps matched {sc.matched_steps}/{sc.truth_steps}; "
-             f"touchdown MAE {sc.touchdown_mae_frames:.2f} frames, toe-off MAE {sc.toeoff_mae_frames:.2f} frames; "
+             f"touchdown MAE {sc.touchdown_mae_frames:.2f} (bias {sc.touchdown_bias_frames:+.2f}) frames, toe-off MAE "
+             f"{sc.toeoff_mae_frames:.2f} (bias {sc.toeoff_bias_frames:+.2f}) frames; "
              f"contact {sc.contact_ms[0]:.0f} ms (truth {sc.contact_ms[1]:.0f}), flight {sc.flight_ms[0]:.0f} ms "
              f"(truth {sc.flight_ms[1]:.0f})"]
     lines.append("  angle RMS (deg): " + ", ".join(f"{k.replace('_deg', '')} {v:.1f}" for k, v in sc.angle_rms_deg.items()))
@@ -302,6 +303,8 @@ def format_pooled(scores: list[Score], fps: list[float]) -> str:
         at = [sc for sc, f in zip(scores, fps) if f == rate]
         lines.append(f"  {rate:g} fps ({len(at)} clips): touchdown MAE {np.nanmean([sc.touchdown_mae_frames for sc in at]):.2f} "
                      f"frames, toe-off MAE {np.nanmean([sc.toeoff_mae_frames for sc in at]):.2f} frames (mean of clips); "
+                     f"bias touchdown {np.nanmean([sc.touchdown_bias_frames for sc in at]):+.2f}, toe-off "
+                     f"{np.nanmean([sc.toeoff_bias_frames for sc in at]):+.2f} frames; "
                      f"contact time {_median_error(at, 'contact_ms'):+.0f} %, flight time "
                      f"{_median_error(at, 'flight_ms'):+.0f} % (median over clips of ours/truth - 1)")
     for group in ("arms", "left_leg", "right_leg"):

@@ -33,6 +33,8 @@ class Score:
         detected_fraction: share of frames with the runner found.
         truth_steps, matched_steps: complete true steps in the clip; detected steps matched to one.
         touchdown_mae_frames, toeoff_mae_frames: mean absolute event errors (frames at the file's rate).
+        touchdown_bias_frames, toeoff_bias_frames: mean signed event errors (ours - truth, frames;
+            positive is late). A contact read short has a late touchdown, an early toe-off or both.
         angle_rms_deg: RMS error of each scored angle over frames where both are known.
         momentum: per group, (Pearson r, RMS error / true peak) over frames where both are known.
         push_swing: the same for the model's P(t) and S(t) under the true roles.
@@ -60,6 +62,8 @@ class Score:
     flag_recall: float = float("nan")
     flag_f1: float = float("nan")
     flag_counts: tuple[int, int, int] = (0, 0, 0)
+    touchdown_bias_frames: float = float("nan")
+    toeoff_bias_frames: float = float("nan")
     contact_ms: tuple[float, float] = (float("nan"), float("nan"))
     flight_ms: tuple[float, float] = (float("nan"), float("nan"))
 
@@ -162,6 +166,8 @@ def score(result: AnalysisResult, truth: GroundTruth) -> Score:
         matched_steps=matched,
         touchdown_mae_frames=float(np.mean(np.abs(td_err)) * fps) if td_err else float("nan"),
         toeoff_mae_frames=float(np.mean(np.abs(to_err)) * fps) if to_err else float("nan"),
+        touchdown_bias_frames=float(np.mean(td_err) * fps) if td_err else float("nan"),
+        toeoff_bias_frames=float(np.mean(to_err) * fps) if to_err else float("nan"),
         lags=lags,
         delays_read=delays_read,
     )
