@@ -101,6 +101,11 @@ class Kinematics:
         image_outliers: (N, 33) landmarks set aside as standing off their smooth image path
             (:func:`analyzer.signals.outliers_from_smooth`), or None for points given in the
             runner frame.
+        toeoff_points_m: (N, 33, 3) the hips, heels and toes (:data:`TOEOFF_LANDMARKS`; the
+            other landmarks NaN) conditioned as ``points_m`` but low-passed at
+            :func:`analyzer.signals.toeoff_cutoff_hz`, from which toe-offs are read; None
+            where the points were not conditioned (exact input).
+        toeoff_cutoff_hz: the low-pass cutoff of ``toeoff_points_m`` (Hz; NaN without them).
     """
 
     time_s: np.ndarray
@@ -113,6 +118,8 @@ class Kinematics:
     frame: RunnerFrame | None = None
     height_m: float = field(default=float("nan"))
     image_outliers: np.ndarray | None = None
+    toeoff_points_m: np.ndarray | None = None
+    toeoff_cutoff_hz: float = float("nan")
 
     @property
     def yaw_observable(self) -> bool:
@@ -601,14 +608,24 @@ def from_points(
         sample_rate_hz = distinct_sample_rate_hz(time_s)
     cutoff = signals.default_cutoff_hz(sample_rate_hz) if cutoff_hz is None else float(cutoff_hz)
     points = np.asarray(points_m, dtype=float)
+    toeoff_points, toeoff_cutoff = None, float("nan")
     if condition:
+        toeoff_cutoff = max(cutoff, signals.toeoff_cutoff_hz(sample_rate_hz))
+        toeoff_points = np.full_like(points, np.nan)
+        toeoff_points[:, TOEOFF_LANDMARKS] = signals.condition(
+            points[:, TOEOFF_LANDMARKS], time_s, sample_rate_hz=sample_rate_hz, cutoff_hz=toeoff_cutoff,
+            max_gap_s=_max_gap_s(sample_rate_hz)).values
         points = signals.condition(points, time_s, sample_rate_hz=sample_rate_hz, cutoff_hz=cutoff,
                                    max_gap_s=_max_gap_s(sample_rate_hz)).values
     valid = np.isfinite(points[:, _BODY_LANDMARKS]).all(axis=(1, 2))
     return Kinematics(time_s, points, valid, float(sample_rate_hz), cutoff, joint_angles_deg(points),
-                      depth_method, frame, float(height_m))
+                      depth_method, frame, float(height_m), toeoff_points_m=toeoff_points,
+                      toeoff_cutoff_hz=toeoff_cutoff)
 
 
+#: The landmarks toe-offs are read from (:attr:`Kinematics.toeoff_points_m`): each foot's
+#: lowest point and its position under the pelvis.
+TOEOFF_LANDMARKS = [INDEX[f"{s}_{p}"] for s in SIDES for p in ("hip", "heel", "foot_index")]
 _BODY_LANDMARKS = [INDEX[f"{s}_{p}"] for s in SIDES for p in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")]
 
 

@@ -154,7 +154,8 @@ def _analyse(info: video.VideoInfo, track: pose.PoseTrack, athlete: Athlete, set
     clock["momentum"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     gait = steps.analyse_steps(kin.points_m, kin.time_s, height_m=kin.height_m, frame_index=track.frame_index,
-                               scale_ratio=kin.frame.scale_ratio if kin.frame is not None else None)
+                               scale_ratio=kin.frame.scale_ratio if kin.frame is not None else None,
+                               toeoff_points_m=kin.toeoff_points_m)
     balance = analyse_counterbalance(h, gait, sample_rate_hz=kin.sample_rate_hz, thresholds=settings.thresholds)
     clock["steps_and_counterbalance"] = time.perf_counter() - t0
 
@@ -219,7 +220,7 @@ def _problems_and_notes(
         notes.append(
             f"At {kin.sample_rate_hz:.0f} distinct images per second a sprint contact spans only about "
             f"{0.09 * kin.sample_rate_hz:.0f} frames: timing is uncertain by about {1000 / kin.sample_rate_hz:.0f} ms, "
-            "and contact times read short and flight times long (by about a third and a fifth on rendered 30 fps "
+            "and contact times read short and flight times long (by about a sixth and a twelfth on rendered 30 fps "
             "test clips). Film at 60 fps or more."
         )
     return problems, notes
@@ -371,6 +372,7 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
         "view": {"view": result.view.view, "camera_moving": result.view.camera_moving,
                  "width_ratio": result.view.width_ratio, "stride_sweep": result.view.stride_sweep},
         "signals": {"sample_rate_hz": result.kinematics.sample_rate_hz, "cutoff_hz": result.kinematics.cutoff_hz,
+                    "toeoff_cutoff_hz": result.kinematics.toeoff_cutoff_hz,
                     "depth_model": result.kinematics.depth_method},
         "steps": len(gait.steps),
         "flags": flags,

@@ -99,6 +99,12 @@ def test_default_cutoff_follows_frame_rate() -> None:
         signals.default_cutoff_hz(0)
 
 
+@pytest.mark.parametrize("rate_hz, cutoff_hz", [(25.0, 11.25), (30.0, 13.5), (60.0, 15.0), (240.0, 15.0)])
+def test_toe_off_cutoff_is_above_the_momentum_cutoff_and_below_nyquist(rate_hz: float, cutoff_hz: float) -> None:
+    assert signals.toeoff_cutoff_hz(rate_hz) == pytest.approx(cutoff_hz)
+    assert signals.default_cutoff_hz(rate_hz) < signals.toeoff_cutoff_hz(rate_hz) < 0.5 * rate_hz
+
+
 def test_derivative_uses_real_times() -> None:
     t = np.cumsum(np.r_[0, np.full(10, 0.01), np.full(10, 0.03)])  # variable frame rate
     np.testing.assert_allclose(signals.derivative(3.0 * t, t), 3.0)
