@@ -220,8 +220,7 @@ def _problems_and_notes(
         notes.append(
             f"At {kin.sample_rate_hz:.0f} distinct images per second a sprint contact spans only about "
             f"{0.09 * kin.sample_rate_hz:.0f} frames: timing is uncertain by about {1000 / kin.sample_rate_hz:.0f} ms, "
-            "and contact times read short and flight times long (by about a sixth and a twelfth on rendered 30 fps "
-            "test clips). Film at 60 fps or more."
+            "and contact times read short (by about a tenth on rendered 30 fps test clips). Film at 60 fps or more."
         )
     return problems, notes
 

@@ -266,6 +266,15 @@ def _crossing_time(time_s: np.ndarray, height: np.ndarray, i_above: int, i_below
     return float(time_s[i_above] + w * (time_s[i_below] - time_s[i_above]))
 
 
+#: Touchdowns too are placed on the foot's straight path (:func:`_event_time`) where samples lie
+#: more than this far apart (s; below 40 images per second): a foot then falls 3-8 cm from its
+#: last airborne sample to the ground, far more than the pose's noise there. At 30 fps through
+#: the pose model (12 renders) this moves the touchdowns' mean error from +0.33 to +0.07 frames
+#: (absolute 0.50 -> 0.42) and the median contact from -17 % to -11 % of the truth's, for one
+#: `swing_lag` flag of 62 (docs/METHOD.md, section 5).
+TOUCHDOWN_PATH_MIN_INTERVAL_S = 0.025
+
+
 def _event_time(time_s: np.ndarray, height: np.ndarray, i_air: int, i_ground: int, level: float, plateau: float) -> float:
     """Touchdown or toe-off time between an airborne and a grounded sample.
 
@@ -278,13 +287,14 @@ def _event_time(time_s: np.ndarray, height: np.ndarray, i_air: int, i_ground: in
     frames early at 30 and 60 fps, on exact points and through the pose model alike, where
     the straight one is within 0.2 frames.)
 
-    Touchdown, and a toe-off whose path is not usable (the second sample missing or no
-    farther from the ground than the first): the crossing of ``level`` (plateau + margin) is
-    extended along the slope between the two samples down to the plateau, never past the
-    grounded sample. The same straight path before a touchdown gained little: a foot slows
-    as it comes down, and at 60 fps its last airborne samples are a few centimetres up, where
-    the pose's noise sets their slope (touchdowns' mean absolute error through the pose model
-    at 30 / 60 fps 0.42 / 0.84 frames with it, 0.50 / 0.80 without; docs/METHOD.md, section 5).
+    Touchdown: the same where samples lie more than :data:`TOUCHDOWN_PATH_MIN_INTERVAL_S`
+    apart. At finer sampling, and for a toe-off whose path is not usable (the second sample
+    missing or no farther from the ground than the first), the crossing of ``level``
+    (plateau + margin) is extended along the slope between the two samples down to the
+    plateau, never past the grounded sample: a foot slows as it comes down, and at 60 fps its
+    last airborne samples are a few centimetres up, where the pose's noise sets their slope
+    (touchdowns' mean absolute error through the pose model at 60 fps 0.84 frames on the
+    path, 0.80 without; docs/METHOD.md, section 5).
     """
     t_cross = _crossing_time(time_s, height, i_air, i_ground, level)
     dt = time_s[i_ground] - time_s[i_air]
@@ -293,7 +303,8 @@ def _event_time(time_s: np.ndarray, height: np.ndarray, i_air: int, i_ground: in
         return t_cross
     lo, hi = sorted((float(time_s[i_air]), float(time_s[i_ground])))
     i_beyond = 2 * i_air - i_ground
-    if i_air > i_ground and 0 <= i_beyond < height.size and np.isfinite(height[i_beyond]):
+    on_path = i_air > i_ground or abs(dt) > TOUCHDOWN_PATH_MIN_INTERVAL_S
+    if on_path and 0 <= i_beyond < height.size and np.isfinite(height[i_beyond]):
         near, far = (height[k] - plateau for k in (i_air, i_beyond))
         if far > near > 0:
             t_event = time_s[i_air] - near * (time_s[i_beyond] - time_s[i_air]) / (far - near)
