@@ -33,9 +33,10 @@ DEFAULT_MAX_GAP_S = 0.1
 #: Toe-offs are read from the feet low-passed at this cutoff (Hz; :func:`toeoff_cutoff_hz`).
 #: A toe-off is followed by the fastest vertical motion of the foot in the stride (about
 #: 0.5 m up within 70 ms): a lower cutoff spreads that rise back into the contact and the
-#: toe-off reads early. Through the pose model on the 42 validation renders, 15 Hz against
-#: the momentum cutoff moves the toe-offs' mean error from -0.61 to -0.42 frames at 30 fps
-#: and from -0.57 to -0.46 at 60 fps; 20-27 Hz at 60 fps is noisier (docs/METHOD.md, section 5).
+#: toe-off reads early. Through the pose model on the 42 validation renders (toe-offs on the
+#: foot's straight path, :func:`analyzer.steps._event_time`), 15 Hz against the momentum cutoff
+#: moves the toe-offs' mean absolute error from 0.60 to 0.49 frames at 30 fps, 0.82 to 0.72 at
+#: 60 fps and 1.34 to 1.18 at 120 fps; 20-27 Hz at 60 fps is noisier (docs/METHOD.md, section 5).
 TOEOFF_CUTOFF_HZ = 15.0
 
 

@@ -414,6 +414,9 @@ def analyse_steps(
             (:data:`COARSE_THRESHOLD_FRACTION`, :data:`REFINE_MARGIN_FRACTION` of stature).
         scale_ratio: (N,) each frame's metres per pixel over a fixed reference where the
             scale follows the runner's distance (see :func:`foot_heights_m`), else None.
+        toeoff_points_m: (N, 33, 3) the same landmarks less smoothed (the hips, heels and
+            toes are used), from which toe-offs are read
+            (:attr:`analyzer.kinematics.Kinematics.toeoff_points_m`); None: *points_m*.
     """
     time_s = np.asarray(time_s, dtype=float)
     frame_index = np.arange(time_s.size) if frame_index is None else np.asarray(frame_index)
