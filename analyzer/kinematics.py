@@ -610,13 +610,14 @@ def from_points(
     points = np.asarray(points_m, dtype=float)
     toeoff_points, toeoff_cutoff = None, float("nan")
     if condition:
+        # Outliers and gaps are handled once; the toe-offs' landmarks are low-passed twice.
+        cleaned = signals.clean(points, time_s, sample_rate_hz=sample_rate_hz, max_gap_s=_max_gap_s(sample_rate_hz)).values
         toeoff_cutoff = max(cutoff, signals.toeoff_cutoff_hz(sample_rate_hz))
-        toeoff_points = np.full_like(points, np.nan)
-        toeoff_points[:, TOEOFF_LANDMARKS] = signals.condition(
-            points[:, TOEOFF_LANDMARKS], time_s, sample_rate_hz=sample_rate_hz, cutoff_hz=toeoff_cutoff,
-            max_gap_s=_max_gap_s(sample_rate_hz)).values
-        points = signals.condition(points, time_s, sample_rate_hz=sample_rate_hz, cutoff_hz=cutoff,
-                                   max_gap_s=_max_gap_s(sample_rate_hz)).values
+        toeoff_points = np.full_like(cleaned, np.nan)
+        toeoff_points[:, TOEOFF_LANDMARKS] = signals.lowpass_rows(cleaned[:, TOEOFF_LANDMARKS], time_s, toeoff_cutoff,
+                                                                    sample_rate_hz)
+        points = signals.lowpass_rows(cleaned, time_s, cutoff, sample_rate_hz)
+        del cleaned
     valid = np.isfinite(points[:, _BODY_LANDMARKS]).all(axis=(1, 2))
     return Kinematics(time_s, points, valid, float(sample_rate_hz), cutoff, joint_angles_deg(points),
                       depth_method, frame, float(height_m), toeoff_points_m=toeoff_points,

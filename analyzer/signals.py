@@ -12,6 +12,7 @@ every signal that enters an angular-momentum sum (docs/METHOD.md, section 4).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,9 +68,14 @@ def toeoff_cutoff_hz(sample_rate_hz: float) -> float:
     return float(max(default_cutoff_hz(sample_rate_hz), min(TOEOFF_CUTOFF_HZ, MAX_ROW_CUTOFF_FRACTION * sample_rate_hz)))
 
 
+def _row_rate_hz(time_s: np.ndarray) -> float:
+    """The rate of the rows (Hz): one over their median spacing."""
+    return 1.0 / float(np.median(np.diff(time_s)))
+
+
 def _row_rate_and_cutoff(time_s: np.ndarray, cutoff_hz: float) -> tuple[float, float]:
     """(rate of the rows, the cutoff capped at :data:`MAX_ROW_CUTOFF_FRACTION` of it) (Hz)."""
-    frame_rate = 1.0 / float(np.median(np.diff(time_s)))
+    frame_rate = _row_rate_hz(time_s)
     return frame_rate, min(cutoff_hz, MAX_ROW_CUTOFF_FRACTION * frame_rate)
 
 
@@ -353,6 +359,36 @@ class Conditioned:
     filled: np.ndarray
 
 
+def clean(
+    values: np.ndarray,
+    time_s: np.ndarray,
+    *,
+    sample_rate_hz: float,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    hampel_window_s: float = 0.1,
+    hampel_sigmas: float = 3.0,
+) -> Conditioned:
+    """Hampel outlier rejection and gap filling: :func:`condition` without its low-pass.
+
+    For samples to be low-passed at more than one cutoff (:func:`lowpass_rows` each time);
+    the result's ``cutoff_hz`` is NaN. Arguments as :func:`condition`'s.
+    """
+    frame_rate = _row_rate_hz(time_s) if len(time_s) > 1 else sample_rate_hz
+    window = max(3, int(round(hampel_window_s * frame_rate)) | 1)
+    cleaned, outliers = hampel(values, window=window, n_sigmas=hampel_sigmas)
+    filled_values, filled = fill_gaps(cleaned, time_s, max_gap_s=max_gap_s)
+    del cleaned  # each step returns a copy: hold two at most (long clips)
+    return Conditioned(filled_values, np.asarray(time_s, dtype=float), float("nan"), outliers, filled)
+
+
+def lowpass_rows(values: np.ndarray, time_s: np.ndarray, cutoff_hz: float, sample_rate_hz: float) -> np.ndarray:
+    """Zero-phase low-pass at *cutoff_hz* of samples taken at *time_s* (rows at one rate),
+    the cutoff capped at :data:`MAX_ROW_CUTOFF_FRACTION` of the rows' rate (*sample_rate_hz*
+    stands for that rate with fewer than two rows)."""
+    frame_rate, row_cutoff = _row_rate_and_cutoff(time_s, cutoff_hz) if len(time_s) > 1 else (sample_rate_hz, cutoff_hz)
+    return lowpass(values, frame_rate, row_cutoff)
+
+
 def condition(
     values: np.ndarray,
     time_s: np.ndarray,
@@ -375,13 +411,10 @@ def condition(
         hampel_sigmas: Hampel threshold.
     """
     cutoff = default_cutoff_hz(sample_rate_hz) if cutoff_hz is None else float(cutoff_hz)
-    frame_rate, row_cutoff = _row_rate_and_cutoff(time_s, cutoff) if len(time_s) > 1 else (sample_rate_hz, cutoff)
-    window = max(3, int(round(hampel_window_s * frame_rate)) | 1)
-    cleaned, outliers = hampel(values, window=window, n_sigmas=hampel_sigmas)
-    filled_values, filled = fill_gaps(cleaned, time_s, max_gap_s=max_gap_s)
-    del cleaned  # each step returns a copy: hold two at most (long clips)
-    smoothed = lowpass(filled_values, frame_rate, row_cutoff)
-    return Conditioned(smoothed, np.asarray(time_s, dtype=float), cutoff, outliers, filled)
+    cleaned = clean(values, time_s, sample_rate_hz=sample_rate_hz, max_gap_s=max_gap_s,
+                    hampel_window_s=hampel_window_s, hampel_sigmas=hampel_sigmas)
+    smoothed = lowpass_rows(cleaned.values, time_s, cutoff, sample_rate_hz)
+    return dataclasses.replace(cleaned, values=smoothed, cutoff_hz=cutoff)
 
 
 #: Columns :func:`derivative` fits one spline to at once: a spline keeps 4 coefficients
