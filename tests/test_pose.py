@@ -230,12 +230,15 @@ def test_injected_swap_is_undone_in_every_array() -> None:
         np.testing.assert_array_equal(got, want)
 
 
-def test_injected_arm_swap_and_missing_frames() -> None:
-    xy = synthetic_runner()
+@pytest.mark.parametrize("fps, frames", [(30.0, slice(81, 85)), (60.0, slice(84, 90))])
+def test_injected_arm_swap_and_missing_frames(fps: float, frames: slice) -> None:
+    """An arm swap between two crossings of the arms is undone on the smooth path (30 fps: the
+    legs coarsely sampled) and on the nearest path (60 fps), across two undetected frames."""
+    xy = synthetic_runner(n=int(4 * fps), fps=fps)
     xy[70:72] = np.nan  # not detected: splits nothing (gap <= 2) and stays NaN
     arms = list(SWAP_GROUPS["arms"])
-    fixed = fix_left_right_swaps(swap_labels(xy, slice(81, 85), arms))  # between two crossings
-    np.testing.assert_array_equal(np.flatnonzero(fixed.swapped[:, 1]), np.arange(81, 85))
+    fixed = fix_left_right_swaps(swap_labels(xy, frames, arms))
+    np.testing.assert_array_equal(np.flatnonzero(fixed.swapped[:, 1]), np.arange(frames.start, frames.stop))
     np.testing.assert_array_equal(fixed.image_xy, xy)
 
 

@@ -242,6 +242,22 @@ def _swap_model_for(step_to_separation: float) -> SwapModel:
     return NEAREST_PATH if step_to_separation < MAX_STEP_TO_SEPARATION else SMOOTH_PATH
 
 
+def _arms_model_for(step_to_separation: float, legs_fine: bool) -> SwapModel:
+    """The arms' model: as :func:`_swap_model_for` where the legs are finely sampled
+    (:data:`FINE_STEP_TO_SEPARATION`), else :data:`SMOOTH_PATH`.
+
+    The arms' own step-to-separation does not tell a sprinter at 30 fps from one at 60 (the
+    elbows and hands move 0.16-0.39 of their separation per picture at 30 fps, 0.09-0.29 at
+    60 on the rendered clips), but the feet's does, and at 30 fps the nearest path swaps the
+    arms as they pass each other. On the 42 rendered validation clips (pose model included,
+    elbow and wrist labels checked against the truth in frames where the arms are apart): at
+    30 fps 178 of 1 215 frames had the arms named the wrong way round with the nearest path,
+    11 with the smooth path and 32 with no correction at all; at 60 and 120 fps the nearest
+    path gives 94 of 5 115 (the smooth path 130, none 206), so there it stays.
+    """
+    return _swap_model_for(step_to_separation) if legs_fine else SMOOTH_PATH
+
+
 def _step_to_separation(pos: np.ndarray) -> float:
     """The cue landmarks' frame-to-frame movement as a share of their left-right separation
     (medians over the segment; infinite below two frames). *pos* as in :func:`_viterbi_swaps`."""
@@ -283,7 +299,8 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     whether the group's left and right labels are exchanged so that the group's cue
     landmarks (:data:`SWAP_CUES`) take the nearest path from frame to frame that still
     passes where limbs pass each other (:data:`NEAREST_PATH`; :data:`SMOOTH_PATH` where the
-    sampling is coarse). BlazePose's swaps in side views are near/far
+    sampling is coarse, and for the arms wherever the legs are not finely sampled:
+    :func:`_arms_model_for`). BlazePose's swaps in side views are near/far
     confusions: the model keeps calling the near leg by one name (its depth goes with the
     label, so depth cannot tell) but now and then puts that name on the far leg, for
     single frames or flickering runs. Repeated frames
@@ -351,20 +368,25 @@ def fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], 
     mid_hip = xy[:, HIPS].mean(axis=1, keepdims=True)  # the same whichever hip is which
     usable = np.flatnonzero(detected & ~repeat)  # distinct pictures, split where over max_gap are missing
     segments = np.split(usable, np.flatnonzero(np.diff(usable) > max_gap + 1) + 1) if usable.size else []
+    # The feet's sampling, per segment, from the model's own labels: it decides both groups' models.
+    legs_sampling = [_step_to_separation(_cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES["legs"])))
+                     for seg in segments]
     for g, (name, left_t) in enumerate(SWAP_GROUPS.items()):
         left = np.asarray(left_t)
         right = mirror[left]
         # 1) distinct pictures: Viterbi per continuous segment
-        for seg in segments:
+        for seg, feet_step_to_separation in zip(segments, legs_sampling):
+            legs_fine = feet_step_to_separation < FINE_STEP_TO_SEPARATION
             pos = _cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name]))
-            step_to_separation = _step_to_separation(pos)
-            if name == "legs" and step_to_separation < FINE_STEP_TO_SEPARATION:
+            if name == "legs" and legs_fine:
                 judged = seg[~collapsed[seg]]
                 left_out[seg] = collapsed[seg]
                 swapped[judged, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, judged, np.asarray(FINE_LEG_CUES)),
                                                     FINE_PATH)
+            elif name == "legs":
+                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(feet_step_to_separation))
             else:
-                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(step_to_separation))
+                swapped[seg, g] = _viterbi_swaps(pos, _arms_model_for(_step_to_separation(pos), legs_fine))
         swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
