@@ -18,7 +18,7 @@ from .model import DEFAULT_MODEL_PATH, check_model
 from .track import PoseTrack
 
 #: Bump when anything in this package changes the landmarks a cache would hold.
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 
 
 def _file_sha256(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:

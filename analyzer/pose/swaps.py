@@ -113,6 +113,7 @@ NEAREST_PATH = SwapModel(displacement=1.0, acceleration=0.3, switch=0.0, state=0
 #: against 0.54. The cost: a mislabelled run of 16 frames or more at 60 fps (a step's
 #: length) is moved to the legs' nearest crossings rather than undone (sine-curve runner,
 #: ``tests/test_pose.py``); the model's own runs on those clips are at most 9 frames.
+#: The arms take it too where the legs are finely sampled (:func:`_arms_model_for`).
 FINE_PATH = NEAREST_PATH._replace(acceleration=0.15)
 #: Coarse sampling (the limbs move more than :data:`MAX_STEP_TO_SEPARATION` of their
 #: separation between pictures, where the nearest path means little): smoothness alone,
@@ -242,20 +243,21 @@ def _swap_model_for(step_to_separation: float) -> SwapModel:
     return NEAREST_PATH if step_to_separation < MAX_STEP_TO_SEPARATION else SMOOTH_PATH
 
 
-def _arms_model_for(step_to_separation: float, legs_fine: bool) -> SwapModel:
-    """The arms' model: as :func:`_swap_model_for` where the legs are finely sampled
+def _arms_model_for(legs_fine: bool) -> SwapModel:
+    """The arms' model: :data:`FINE_PATH` where the legs are finely sampled
     (:data:`FINE_STEP_TO_SEPARATION`), else :data:`SMOOTH_PATH`.
 
     The arms' own step-to-separation does not tell a sprinter at 30 fps from one at 60 (the
     elbows and hands move 0.16-0.39 of their separation per picture at 30 fps, 0.09-0.29 at
-    60 on the rendered clips), but the feet's does, and at 30 fps the nearest path swaps the
-    arms as they pass each other. On the 42 rendered validation clips (pose model included,
-    elbow and wrist labels checked against the truth in frames where the arms are apart): at
-    30 fps 178 of 1 215 frames had the arms named the wrong way round with the nearest path,
-    11 with the smooth path and 32 with no correction at all; at 60 and 120 fps the nearest
-    path gives 94 of 5 115 (the smooth path 130, none 206), so there it stays.
+    60 on the rendered clips), but the feet's does. Counted on the 42 rendered validation
+    clips (pose model included, elbow and wrist labels checked against the truth in frames
+    where the arms are apart): at 30 fps 178 of 1 215 frames had the arms the wrong way round
+    with :data:`NEAREST_PATH` (it swapped them as they passed each other), 32 with no
+    correction and 11 with the smooth path; at 60 fps 69 of 4 039 with the nearest path and
+    68 with the fine path, at 120 fps 25 and 1 of 1 076 (the smooth path 103 and 27, none 182
+    and 24). The fine path halves the acceleration weight for the reason it does for the legs.
     """
-    return _swap_model_for(step_to_separation) if legs_fine else SMOOTH_PATH
+    return FINE_PATH if legs_fine else SMOOTH_PATH
 
 
 def _step_to_separation(pos: np.ndarray) -> float:
@@ -299,8 +301,7 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     whether the group's left and right labels are exchanged so that the group's cue
     landmarks (:data:`SWAP_CUES`) take the nearest path from frame to frame that still
     passes where limbs pass each other (:data:`NEAREST_PATH`; :data:`SMOOTH_PATH` where the
-    sampling is coarse, and for the arms wherever the legs are not finely sampled:
-    :func:`_arms_model_for`). BlazePose's swaps in side views are near/far
+    sampling is coarse; the arms follow the legs' sampling, :func:`_arms_model_for`). BlazePose's swaps in side views are near/far
     confusions: the model keeps calling the near leg by one name (its depth goes with the
     label, so depth cannot tell) but now and then puts that name on the far leg, for
     single frames or flickering runs. Repeated frames
@@ -386,7 +387,7 @@ def fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], 
             elif name == "legs":
                 swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(feet_step_to_separation))
             else:
-                swapped[seg, g] = _viterbi_swaps(pos, _arms_model_for(_step_to_separation(pos), legs_fine))
+                swapped[seg, g] = _viterbi_swaps(pos, _arms_model_for(legs_fine))
         swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
