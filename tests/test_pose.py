@@ -233,7 +233,7 @@ def test_injected_swap_is_undone_in_every_array() -> None:
 @pytest.mark.parametrize("fps, frames", [(30.0, slice(81, 85)), (60.0, slice(84, 90))])
 def test_injected_arm_swap_and_missing_frames(fps: float, frames: slice) -> None:
     """An arm swap between two crossings of the arms is undone on the smooth path (30 fps: the
-    legs coarsely sampled) and on the nearest path (60 fps), across two undetected frames."""
+    legs coarsely sampled) and on the fine path (60 fps), across two undetected frames."""
     xy = synthetic_runner(n=int(4 * fps), fps=fps)
     xy[70:72] = np.nan  # not detected: splits nothing (gap <= 2) and stays NaN
     arms = list(SWAP_GROUPS["arms"])

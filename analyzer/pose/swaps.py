@@ -301,9 +301,10 @@ def fix_left_right_swaps(image_xy: np.ndarray, image_z: np.ndarray | None = None
     whether the group's left and right labels are exchanged so that the group's cue
     landmarks (:data:`SWAP_CUES`) take the nearest path from frame to frame that still
     passes where limbs pass each other (:data:`NEAREST_PATH`; :data:`SMOOTH_PATH` where the
-    sampling is coarse; the arms follow the legs' sampling, :func:`_arms_model_for`). BlazePose's swaps in side views are near/far
-    confusions: the model keeps calling the near leg by one name (its depth goes with the
-    label, so depth cannot tell) but now and then puts that name on the far leg, for
+    sampling is coarse; the arms follow the legs' sampling, :func:`_arms_model_for`).
+    BlazePose's swaps in side views are near/far confusions: the model keeps calling the
+    near leg by one name (its depth goes with the label, so depth cannot tell) but now and
+    then puts that name on the far leg, for
     single frames or flickering runs. Repeated frames
     (*is_repeat*) show the same picture as the frame before, so they are left out of that
     pass and instead take the labelling that is closer to the (corrected) previous frame.
@@ -378,16 +379,14 @@ def fix_swaps_in_place(xy: np.ndarray, companions: Sequence[np.ndarray | None], 
         # 1) distinct pictures: Viterbi per continuous segment
         for seg, feet_step_to_separation in zip(segments, legs_sampling):
             legs_fine = feet_step_to_separation < FINE_STEP_TO_SEPARATION
-            pos = _cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name]))
             if name == "legs" and legs_fine:
                 judged = seg[~collapsed[seg]]
                 left_out[seg] = collapsed[seg]
                 swapped[judged, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, judged, np.asarray(FINE_LEG_CUES)),
                                                     FINE_PATH)
-            elif name == "legs":
-                swapped[seg, g] = _viterbi_swaps(pos, _swap_model_for(feet_step_to_separation))
             else:
-                swapped[seg, g] = _viterbi_swaps(pos, _arms_model_for(legs_fine))
+                model = _swap_model_for(feet_step_to_separation) if name == "legs" else _arms_model_for(legs_fine)
+                swapped[seg, g] = _viterbi_swaps(_cue_paths(xy, mid_hip, seg, np.asarray(SWAP_CUES[name])), model)
         swap_sides(xy, np.flatnonzero(swapped[:, g]), left, right)
         # 2) repeated pictures: follow the frame they repeat
         for t in np.flatnonzero(detected & repeat):
