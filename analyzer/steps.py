@@ -301,18 +301,24 @@ def _event_time(time_s: np.ndarray, height: np.ndarray, i_air: int, i_ground: in
     dh = height[i_air] - height[i_ground]
     if not (np.isfinite(dh) and dh > 0 and dt != 0):
         return t_cross
-    lo, hi = sorted((float(time_s[i_air]), float(time_s[i_ground])))
+    between = sorted((float(time_s[i_air]), float(time_s[i_ground])))
     i_beyond = 2 * i_air - i_ground
     on_path = i_air > i_ground or abs(dt) > TOUCHDOWN_PATH_MIN_INTERVAL_S
     if on_path and 0 <= i_beyond < height.size and np.isfinite(height[i_beyond]):
         near, far = (height[k] - plateau for k in (i_air, i_beyond))
         if far > near > 0:
             t_event = time_s[i_air] - near * (time_s[i_beyond] - time_s[i_air]) / (far - near)
-            return float(np.clip(t_event, lo, hi))
+            return float(np.clip(t_event, *between))
     to_plateau = (level - plateau) / dh * dt  # signed: positive for a touchdown
     t_event = t_cross + to_plateau
     lo, hi = sorted((t_cross, float(time_s[i_ground])))
     return float(np.clip(t_event, lo, hi))
+
+
+def _plateau(height: np.ndarray, start: int, stop: int) -> float:
+    """A contact's ground level (m): the median height of the central half of its samples."""
+    m = stop - start
+    return float(np.nanmedian(height[start + m // 4: start + max(m // 4 + 1, 3 * m // 4)]))
 
 
 def detect_contacts(
@@ -353,9 +359,8 @@ def detect_contacts(
     for start, stop in true_runs(low):
         if time_s[stop - 1] - time_s[start] + interval_s < min_contact_s - 1e-9:
             continue
-        core = height[start:stop]
-        m = core.size
-        plateau = float(np.nanmedian(core[m // 4: max(m // 4 + 1, 3 * m // 4)]))
+        m = stop - start
+        plateau = _plateau(height, start, stop)
         level = plateau + refine_margin_m
         # Touchdown: walk back from the contact's middle to the last sample above `level`.
         mid = start + m // 2
@@ -364,7 +369,7 @@ def detect_contacts(
             i -= 1
         touchdown = np.nan if i == 0 or not np.isfinite(height[i - 1]) else _event_time(time_s, height, i - 1, i, level, plateau)
         if toeoff_h is not height:
-            plateau = float(np.nanmedian(toeoff_h[start + m // 4: start + max(m // 4 + 1, 3 * m // 4)]))
+            plateau = _plateau(toeoff_h, start, stop)
             level = plateau + refine_margin_m
         j = mid
         while j < n - 1 and np.isfinite(toeoff_h[j + 1]) and toeoff_h[j + 1] <= level:
