@@ -216,6 +216,51 @@ VALIDATION_SET: dict[str, ClipSpec] = {
         params=SprinterParams(step_frequency_hz=4.4),
         fps=30.0, duration_s=4.0, camera="pan", camera_side="right", distance_m=9.0,
         render=RenderOptions(background="park", seed=104)),
+    # Specified in session 26, before the swing_lag rule was revisited again (a third timing
+    # measure, the swing leg against the push leg), to score the revised rule once on clips
+    # it never saw (docs/METHOD.md, section 6).
+    "h7_left_lag45_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4, faults=faults_on_leg("left", steps=range(2, 13, 4), swing_delay_ms=45.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=111)),
+    "h7_female_right_lag40_60fps_track": ClipSpec(
+        params=SprinterParams(sex="female", height_m=1.70, mass_kg=60.0, top_speed_m_s=8.6, step_frequency_hz=4.5,
+                              faults=faults_on_leg("right", steps=range(1, 13, 3), swing_delay_ms=40.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=112)),
+    "h7_right_lag35_60fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.78, mass_kg=74.0, faults=faults_on_leg("right", steps=range(1, 13, 4), swing_delay_ms=35.0)),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="right", distance_m=7.0,
+        render=RenderOptions(background="plain", seed=113)),
+    "h7_balanced_60fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.6, top_speed_m_s=9.6),
+        fps=60.0, duration_s=3.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=114)),
+    "h7_left_lag50_60fps_pan": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.3, faults=faults_on_leg("left", steps=range(2, 13, 4), swing_delay_ms=50.0)),
+        fps=60.0, duration_s=3.0, camera="pan", camera_side="left", distance_m=8.0,
+        render=RenderOptions(background="park", seed=115)),
+    "h7_right_lag50_30fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.4, faults=faults_on_leg("right", steps=range(1, 17, 4), swing_delay_ms=50.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="right", distance_m=6.5,
+        render=RenderOptions(background="stadium", seed=116)),
+    "h7_left_lag45_30fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.80, mass_kg=75.0, step_frequency_hz=4.2,
+                              faults=faults_on_leg("left", steps=range(2, 17, 4), swing_delay_ms=45.0)),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="left", distance_m=6.0,
+        render=RenderOptions(background="park", seed=117)),
+    "h7_female_balanced_30fps_track": ClipSpec(
+        params=SprinterParams(sex="female", height_m=1.64, mass_kg=54.0, top_speed_m_s=8.0, step_frequency_hz=4.5),
+        fps=30.0, duration_s=4.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="plain", seed=118)),
+    "h7_right_lag35_120fps_track": ClipSpec(
+        params=SprinterParams(step_frequency_hz=4.5, faults=faults_on_leg("right", steps=range(1, 9, 3), swing_delay_ms=35.0)),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="right", distance_m=6.0,
+        render=RenderOptions(background="stadium", seed=119)),
+    "h7_balanced_120fps_track": ClipSpec(
+        params=SprinterParams(height_m=1.82, mass_kg=78.0, step_frequency_hz=4.4),
+        fps=120.0, duration_s=2.0, camera="track", camera_side="left", distance_m=6.5,
+        render=RenderOptions(background="park", seed=120)),
 }
 
 
