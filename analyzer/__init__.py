@@ -10,4 +10,4 @@ chains them; ``analyzer.cli`` and ``scripts/batch_analyze.py`` are thin shells o
 Conventions (axes, signs, units) are stated once, in ``docs/METHOD.md``.
 """
 
-__version__ = "0.2.2"
+__version__ = "0.2.3"

@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"runs of fewer than 6 steps: flag a step when the swing side peaks this much "
                             f"later than the push side and the bulk of its rotation is late too "
                             f"(default {DEFAULT_LAG_THRESHOLD_MS:g} ms; never below 1.25 frame intervals). "
-                            f"Longer runs flag a step whose swing comes late by two timing measures that "
+                            f"Longer runs flag a step whose swing comes late by three timing measures that "
                             f"together stand out of the run's own step-to-step scatter (docs/METHOD.md, section 6)")
     flags.add_argument("--ratio-threshold", type=_number, default=DEFAULT_RATIO_THRESHOLD, metavar="R",
                        help=f"flag a step when its swing/push ratio is below R x the run's median "

@@ -29,7 +29,8 @@ STEP_COLUMNS: tuple[str, ...] = (
     "counterbalance_ratio", "flagged", "flag_reason",
     # Beyond the contract's minimum:
     "flag_kinds", "lag_centroid_ms", "swing_shift_ms", "lateness", "push_peak_kg_m2_s", "swing_peak_kg_m2_s", "push_peak_norm", "swing_peak_norm",
-    "ground_impulse_norm", "timing_uncertainty_ms", "step_length_m", "speed_m_s",
+    "ground_impulse_norm", "timing_uncertainty_ms", "step_length_m", "speed_m_s", "push_leg_shift_ms",
+    "relative_shift_ms",
 )
 
 BATCH_COLUMNS: tuple[str, ...] = (

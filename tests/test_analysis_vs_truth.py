@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from analyzer import counterbalance, kinematics, momentum, steps
-from analyzer.counterbalance import CENTROID_LAG_MIN_FRAMES, LATE_MIN_FRAMES, Thresholds, late_by_both, late_by_evidence, lateness_score, robust_scatter
+from analyzer.counterbalance import (CENTROID_LAG_MIN_FRAMES, RELATIVE_SHIFT_MIN_FRAMES, Thresholds, late_by_both,
+                                     late_by_evidence, lateness_score, robust_scatter)
 from analyzer.synthetic.motion import SprinterParams, StepFault, faults_on_leg, simulate
 from analyzer.synthetic.truth import compute_truth
 
@@ -129,31 +130,37 @@ def test_injected_swing_lag_is_recovered_within_a_frame(delay_ms: float, offset_
 @pytest.mark.parametrize("late_ms", [33.0, 50.0])
 def test_lag_flags_single_out_late_steps_not_a_leg_bias(late_ms: float) -> None:
     """The swing_lag rule of a run with its own scatter (:func:`late_by_evidence` at 60 fps) on
-    12 steps: two steps whose whole swing is late (swing shift + 0.7 x late_ms and centroid lag
-    + half of it, the shares such a delay moves them through the pose model) stand out among
-    steps scattering by a few ms. A near/far leg bias flags nothing (the balanced rendered
-    sample's steps read centroid lags of -10 and +6 ms by push leg, docs/METHOD.md, section 6).
-    Neither does a bulk that moves alone (the push side's bulk early), nor a swing waveform that
-    moves alone (push and swing both late)."""
+    12 steps: two steps whose whole swing is late (swing shift + 0.7 x late_ms, push leg shift
+    + 0.2 x late_ms and centroid lag + half of it, about the shares such a delay moves them
+    through the pose model) stand out among steps scattering by a few ms. A near/far leg bias
+    flags nothing (the balanced rendered sample's steps read centroid lags of -10 and +6 ms by
+    push leg, docs/METHOD.md, section 6). Neither does a bulk that moves alone (the push side's
+    bulk early), nor a swing waveform that moves with the push leg's (the whole step read late:
+    a touchdown placed early), nor a swing leg late against the push leg with the bulk on time."""
     rng = np.random.default_rng(3)
-    shift, bulk = rng.normal(0.0, 4.0, 12), rng.normal(0.0, 2.0, 12)
-    bulk_min_ms, shift_min_ms = CENTROID_LAG_MIN_FRAMES * 1000.0 / 60.0, LATE_MIN_FRAMES * 1000.0 / 60.0
+    shift, push_leg, bulk = rng.normal(0.0, 4.0, 12), rng.normal(0.0, 4.0, 12), rng.normal(0.0, 2.0, 12)
+    push_leg = 0.8 * shift + 0.6 * push_leg  # the two legs' shifts share most of their errors
+    bulk_min_ms, relative_min_ms = CENTROID_LAG_MIN_FRAMES * 1000.0 / 60.0, RELATIVE_SHIFT_MIN_FRAMES * 1000.0 / 60.0
 
-    def flagged(shift_ms: np.ndarray, bulk_ms: np.ndarray) -> list[int]:
-        score, *_ = lateness_score(bulk_ms, shift_ms)
-        above = shift_ms - np.median(shift_ms)
-        return [i for i in range(12) if late_by_evidence(score[i], bulk_ms[i], above[i], bulk_min_ms, shift_min_ms)]
+    def flagged(shift_ms: np.ndarray, push_leg_ms: np.ndarray, bulk_ms: np.ndarray) -> list[int]:
+        relative = shift_ms - push_leg_ms
+        score, _ = lateness_score(bulk_ms, shift_ms, relative)
+        above = relative - np.median(relative)
+        return [i for i in range(12)
+                if late_by_evidence(score[i], bulk_ms[i], above[i], bulk_min_ms, relative_min_ms)]
 
     late = np.zeros(12)
     late[[4, 9]] = late_ms
-    assert flagged(shift + 0.7 * late, bulk + 0.5 * late) == [4, 9]
+    assert flagged(shift + 0.7 * late, push_leg + 0.2 * late, bulk + 0.5 * late) == [4, 9]
     by_leg = np.arange(12) % 2 == 0
-    assert flagged(shift + np.where(by_leg, 10.0, -10.0), bulk + np.where(by_leg, -10.0, 6.0)) == []
-    # One measure moves and the other reads the run's usual value at those steps.
-    usual_shift = np.where(late > 0, np.median(shift), shift)
-    usual_bulk = np.where(late > 0, np.median(bulk), bulk)
-    assert flagged(usual_shift, usual_bulk + 0.5 * late) == []
-    assert flagged(usual_shift + 0.7 * late, usual_bulk) == []
+    leg_bias = np.where(by_leg, 10.0, -10.0)
+    assert flagged(shift + leg_bias, push_leg + leg_bias, bulk + np.where(by_leg, -10.0, 6.0)) == []
+    # One measure moves and the others read the run's usual values at those steps.
+    usual = {name: np.where(late > 0, np.median(v), v) for name, v in (("shift", shift), ("push_leg", push_leg),
+                                                                     ("bulk", bulk))}
+    assert flagged(usual["shift"], usual["push_leg"], usual["bulk"] + 0.5 * late) == []
+    assert flagged(usual["shift"] + 0.7 * late, usual["push_leg"] + 0.7 * late, usual["bulk"]) == []
+    assert flagged(usual["shift"] + 0.7 * late, usual["push_leg"], usual["bulk"]) == []
 
 
 @pytest.mark.parametrize("late_ms", [33.0, 50.0])
@@ -193,6 +200,28 @@ def test_swing_shift_reads_the_delayed_steps_and_only_them() -> None:
     assert [i for i, b in enumerate(balance.steps) if "swing_lag" in b.flag_kinds] == faulted
 
 
+def test_the_relative_shift_reads_the_delayed_steps_and_cancels_what_both_legs_share() -> None:
+    """On the exact kinematics with 50 ms delays on steps 3 and 8, the swing leg's shift against
+    the push leg's (relative_shift_ms) reads ~19 ms above the run's median there, and every
+    other step within 4 ms, where their swing shifts alone spread to 9 ms: the step-to-step
+    variation both legs share (the step's own timing) cancels in the difference."""
+    delay_ms = 50.0
+    params = dataclasses.replace(FLYING, faults=(StepFault(3, swing_delay_ms=delay_ms),
+                                                 StepFault(8, swing_delay_ms=delay_ms)))
+    motion, *_, balance = _analyse(params, 60.0)
+    delayed = np.array([bool(motion.steps[int(np.argmin([abs(s.touchdown_s - b.step.touchdown_s)
+                                                        for s in motion.steps]))].swing_delay_ms)
+                        for b in balance.steps])
+    assert delayed.sum() == 2
+    relative = np.array([b.relative_shift_ms for b in balance.steps])
+    shift = np.array([b.swing_shift_ms for b in balance.steps])
+    np.testing.assert_allclose(relative, shift - np.array([b.push_leg_shift_ms for b in balance.steps]))
+    relative_above, shift_above = relative - np.median(relative), shift - np.median(shift)
+    assert (relative_above[delayed] > 0.3 * delay_ms).all()
+    assert np.abs(relative_above[~delayed]).max() < 0.1 * delay_ms
+    assert np.abs(relative_above[~delayed]).max() < 0.6 * np.abs(shift_above[~delayed]).max()
+
+
 def test_the_swing_shifts_band_reads_more_of_a_delay_without_more_scatter() -> None:
     """Low-passing the legs' momenta at twice the step frequency before the match (the default)
     reads more of two 50 ms delays than matching the momenta as they are, and the other steps
@@ -211,7 +240,7 @@ def test_the_swing_shifts_band_reads_more_of_a_delay_without_more_scatter() -> N
         kin = kinematics.from_points(noisy, t, condition=True)
         h = momentum.angular_momentum(kin, mass_kg=params.mass_kg, height_m=params.height_m, sex=params.sex)
         for name, band in (("band", counterbalance.SHIFT_BAND_STEP_FREQUENCIES), ("none", None)):
-            shifts = counterbalance.swing_shifts_ms(h, gait, band_step_frequencies=band)
+            shifts = counterbalance.leg_shifts_ms(h, gait, "swing", band_step_frequencies=band)
             above = shifts - np.median(shifts)
             read[name][0].extend(above[delayed])
             read[name][1].extend(np.delete(above, delayed))

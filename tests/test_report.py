@@ -602,20 +602,22 @@ def test_evidence_lag_rule_is_stated_and_each_steps_measures_hovered(run: Exampl
     timing measures, and the page states the rule with its limits."""
     summary = json.loads(json.dumps(run.summary))
     summary["counterbalance"].update(lag_rule="evidence", lateness_threshold=1.5, late_bulk_min_ms=8.3,
-                                     late_shift_min_ms=12.5)
-    steps = [dict(s, swing_shift_ms=3.0 * i, lateness=0.5 * i) for i, s in enumerate(run.steps)]
+                                     late_relative_shift_min_ms=12.5)
+    steps = [dict(s, swing_shift_ms=3.0 * i, relative_shift_ms=2.0 * i, lateness=0.5 * i)
+             for i, s in enumerate(run.steps)]
     fig = figures.per_step_figure(steps, summary)
     lines = {(s.yref, round(s.y0, 3)) for s in fig.layout.shapes if s.type == "line"}
     assert ("y", LAG_THRESHOLD_MS) not in lines and ("y2", RATIO_THRESHOLD) in lines
     labels = " ".join(a.text for a in fig.layout.annotations)
     assert "over 1.5× this run's step-to-step scatter" in labels and "Lag (ms)" in labels
     assert "swing +6 ms against this run's usual step" in fig.data[0].customdata[2]
+    assert "swing leg +4 ms after the push leg" in fig.data[0].customdata[2]
     assert "lateness +1.0× the run's scatter" in fig.data[0].customdata[2]
     page = build_report_html(summary, run.frames, steps)
     text = html_module.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
     assert "more than 8 ms after the push side's" in text  # (\s also matches the thin space before units)
-    assert "more than 12 ms later than in this run's usual step" in text  # 12.5 ms rounds half to even
-    assert "stand out by more than 1.5× this run's step-to-step scatter" in text
+    assert "more than 12 ms later than usual after the push leg" in text  # 12.5 ms rounds half to even
+    assert "stand out together by more than 1.5× this run's step-to-step scatter" in text
 
 
 @pytest.mark.parametrize(("pose", "said"), [

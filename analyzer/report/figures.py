@@ -285,9 +285,12 @@ def _step_hover(steps: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _lag_details(step: Mapping[str, Any]) -> str:
     """Hover lines of a step's timing measures beyond the peak lag (those that are known)."""
-    bulk, shift, lateness = (to_float(step.get(k)) for k in ("lag_centroid_ms", "swing_shift_ms", "lateness"))
+    bulk, shift, relative, lateness = (to_float(step.get(k)) for k in ("lag_centroid_ms", "swing_shift_ms",
+                                                                        "relative_shift_ms", "lateness"))
     return ((f"<br>bulk of the swing {bulk:+.0f} ms after the push side's" if math.isfinite(bulk) else "")
             + (f"<br>swing {shift:+.0f} ms against this run's usual step" if math.isfinite(shift) else "")
+            + (f"<br>swing leg {relative:+.0f} ms after the push leg, against the usual step"
+               if math.isfinite(relative) else "")
             + (f"<br>lateness {lateness:+.1f}× the run's scatter" if math.isfinite(lateness) else ""))
 
 
@@ -317,7 +320,7 @@ def per_step_figure(steps: Sequence[Mapping[str, Any]], summary: Mapping[str, An
     _note_if_empty(fig, fig.data[0].y, "No lag measured: a peak is missing in every step", row=1)
     _note_if_empty(fig, fig.data[1].y, "No ratio measured: a peak is missing in every step", row=2)
     if evidence_rule:
-        fig.add_annotation(text=f"flagged: late by two timing measures together, "
+        fig.add_annotation(text=f"flagged: late by three timing measures together, "
                                 f"over {fmt_factor(counterbalance.get('lateness_threshold'))} this run's "
                                 f"step-to-step scatter (hover a bar)",
                            xref="x domain", yref="y domain", x=1.0, y=1.0, xanchor="right", yanchor="bottom",

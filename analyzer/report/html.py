@@ -560,10 +560,11 @@ def _video_section(overlay_relpath: str | None) -> str:
 def _evidence_rule_text(counterbalance: Mapping[str, Any]) -> str:
     """The swing_lag rule of a run long enough to measure its own scatter, in words."""
     return (f"the bulk of the swing side's rotation (its centroid) comes more than "
-            f"{fmt_number(counterbalance.get('late_bulk_min_ms'), 0, 'ms')} after the push side's, its whole "
-            f"waveform more than {fmt_number(counterbalance.get('late_shift_min_ms'), 0, 'ms')} later than in this "
-            f"run's usual step, and the two together stand out by more than "
-            f"{fmt_factor(counterbalance.get('lateness_threshold'))} this run's step-to-step scatter")
+            f"{fmt_number(counterbalance.get('late_bulk_min_ms'), 0, 'ms')} after the push side's, the swing leg "
+            f"more than {fmt_number(counterbalance.get('late_relative_shift_min_ms'), 0, 'ms')} later than usual "
+            f"after the push leg, and these two with the swing leg's timing against this run's usual step stand "
+            f"out together by more than {fmt_factor(counterbalance.get('lateness_threshold'))} this run's "
+            f"step-to-step scatter")
 
 
 def _how_to_read(summary: Mapping[str, Any]) -> str:
