@@ -495,9 +495,9 @@ def analyse_counterbalance(
             relative_above = r["relative_shift_ms"] - relative_median
             if late_by_evidence(r["lateness"], r["lag_centroid_ms"], relative_above, bulk_min, relative_min):
                 kinds.append("swing_lag")
-                reasons.append(f"the swing leg came {r['swing_shift_ms'] - shift_median:.0f} ms later than in this "
-                               f"run's usual step, {relative_above:.0f} ms more than usual after the push leg (limit "
-                               f"{relative_min:.0f} ms), and the bulk of its rotation {r['lag_centroid_ms']:.0f} ms "
+                reasons.append(f"the swing leg came {relative_above:.0f} ms later than usual after the push leg "
+                               f"(limit {relative_min:.0f} ms; {r['swing_shift_ms'] - shift_median:+.0f} ms against "
+                               f"this run's usual step) and the bulk of its rotation {r['lag_centroid_ms']:.0f} ms "
                                f"after the push side's (limit {bulk_min:.0f} ms): together {r['lateness']:.1f} times "
                                f"this run's step-to-step scatter (limit {LATENESS_LIMIT:g})")
         elif late_by_both(r["lag_ms"], r["lag_centroid_ms"], lag_threshold, centroid_threshold):
